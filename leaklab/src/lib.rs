@@ -1,0 +1,147 @@
+//! leaklab finds memory leaks in a region of code: install its allocator, run the code in [`check`], and
+//! read the [`Report`] of what is still allocated.
+//!
+//! # 1. Install the allocator
+//!
+//! Once per binary (a test binary, an example), usually at the top of the test file:
+//!
+//! ```
+//! #[global_allocator]
+//! static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! ```
+//!
+//! # 2. Check a region of code
+//!
+//! [`check`] runs a closure, drops its return value, and reports every block allocated while it ran that
+//! is still allocated afterwards — wherever it was freed, on this thread or another:
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! let report = leaklab::check(|| {
+//!     let kept = Box::new([0u8; 48]);
+//!     std::mem::forget(kept); // leaks 48 bytes
+//! });
+//! assert!(!report.is_clean());
+//! assert_eq!(report.leaked_blocks(), 1);
+//! assert_eq!(report.leaked_bytes(), 48);
+//! println!("{report}"); // what leaked, and what usually causes it
+//! ```
+//!
+//! In a test, [`assert_no_leaks!`] panics with the report as the message:
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! leaklab::assert_no_leaks!(|| {
+//!     let names: Vec<String> = vec!["a".into(), "b".into()];
+//!     names.len()
+//! });
+//! ```
+//!
+//! # 3. Inside `proptest!`
+//!
+//! A [`Report`] is an error, so [`prop_assert_no_leaks!`] (or `check(..).into_result()?`) fails the case
+//! with the report as its message, and proptest shrinks it to the shortest leaking input:
+//!
+//! ```ignore
+//! proptest! {
+//!     #[test]
+//!     fn no_leaks(ops in vec(any::<Op>(), 0..20)) {
+//!         leaklab::prop_assert_no_leaks!(|| run(&ops));
+//!     }
+//! }
+//! ```
+//!
+//! # 4. Warm up one-time initialisation
+//!
+//! A `OnceLock`, a lazily created thread-local or a runtime's first-use buffers are allocated once and
+//! kept for the life of the process. Inside a region they look like leaks. Run the code once *before*
+//! the region so the one-time work is done:
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! use std::sync::OnceLock;
+//! static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
+//! fn lookup(i: usize) -> u32 {
+//!     TABLE.get_or_init(|| (0..256).collect())[i]
+//! }
+//!
+//! lookup(0); // warm-up: the table is built here, outside the region
+//! leaklab::assert_no_leaks!(|| lookup(7));
+//! ```
+//!
+//! # 5. Nested regions, threads, and parallel tests
+//!
+//! - Tests run in parallel threads of one process; each region only counts allocations made by the
+//!   thread that runs it, so parallel tests never see each other's blocks.
+//! - A block is attributed to the region that allocated it for its whole life: freeing it on another
+//!   thread (a channel, a scoped thread) counts for that region. Frees of blocks allocated before the
+//!   region, or outside any region, never change a region's counts. `realloc` keeps the attribution.
+//! - Regions nest: a leak in an inner region also shows in every enclosing region's report.
+//! - When a region ends with blocks outstanding, leaklab waits briefly (bounded; see [`DEFAULT_SETTLE`])
+//!   for other threads that are still dropping the region's last values, so a scoped thread's teardown
+//!   is not reported as a leak. Clean regions do not wait.
+//!
+//! # 6. Machine-readable reports
+//!
+//! With `LEAKLAB_REPORT_DIR=dir`, every report is also appended to `dir/leaklab-<pid>.jsonl`, one JSON
+//! object per line. The schema is [`Report`]'s fields, versioned by the `schema` field
+//! ([`REPORT_SCHEMA`]); `verdict` is `"clean"`, `"leak"` or `"unavailable"`.
+//!
+//! # 7. C code
+//!
+//! C code calls `leaklab_malloc`, `leaklab_calloc`, `leaklab_realloc` and `leaklab_free` (declared in
+//! `include/leaklab.h`); its blocks are counted in the calling thread's region and marked as C blocks in
+//! the report. A double free or a foreign pointer aborts with a message instead of corrupting memory.
+//!
+//! # How it works, and what it will not do
+//!
+//! See `ARCHITECTURE.md` at the repository root. In short: a 16-byte header per block holds the tag of the
+//! region that allocated it; counters live in per-thread shards updated without locks or atomic
+//! read-modify-write; the allocator never panics, never allocates and never locks.
+
+#![deny(missing_docs)]
+
+mod alloc;
+mod region;
+mod report;
+
+pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
+pub use region::{DEFAULT_SETTLE, Region};
+pub use report::{REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
+
+/// Runs `f` in a tracked region on this thread and reports what it left allocated. `f`'s return value is
+/// dropped inside the region. Same as `Region::new().run(f)`.
+pub fn check<R>(f: impl FnOnce() -> R) -> Report {
+    Region::new().run(f)
+}
+
+/// Checks a closure with [`check`] and panics with the report when it leaked.
+///
+/// ```should_panic
+/// # #[global_allocator]
+/// # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+/// leaklab::assert_no_leaks!(|| Box::leak(Box::new(7)));
+/// ```
+#[macro_export]
+macro_rules! assert_no_leaks {
+    ($f:expr $(,)?) => {{
+        let report = $crate::check($f);
+        if !report.is_clean() {
+            ::core::panic!("{}", report);
+        }
+    }};
+}
+
+/// The `proptest!` form of [`assert_no_leaks!`]: returns the report as the failing case's error, so proptest
+/// shrinks the input and prints the report with the minimal input.
+#[macro_export]
+macro_rules! prop_assert_no_leaks {
+    ($f:expr $(,)?) => {{
+        if let ::core::result::Result::Err(report) = $crate::check($f).into_result() {
+            return ::core::result::Result::Err(::core::convert::From::from(report));
+        }
+    }};
+}

@@ -1,0 +1,238 @@
+//! Regions: the safe bookkeeping around a tracked stretch of code (open, nest, settle, close).
+
+use crate::alloc::{self, Counts};
+use crate::report::{self, Report};
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// How long [`Region::run`] waits, at most, for other threads to finish freeing before it calls a region
+/// leaking. Clean regions never wait. Override with `LEAKLAB_SETTLE_MS` or [`Region::settle`].
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(50);
+
+/// A leak stays unchanged for this long before the settle loop believes it.
+const STABLE_FOR: Duration = Duration::from_millis(2);
+
+/// A tracked region of code, configured before it runs. [`check`](crate::check) is `Region::new().run(f)`.
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+/// let report = leaklab::Region::new()
+///     .label("parse config")
+///     .run(|| "a=1".split('=').map(str::to_owned).collect::<Vec<_>>());
+/// assert!(report.is_clean(), "{report}");
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a Region does nothing until `run` is called"]
+pub struct Region {
+    label: Option<String>,
+    settle: Option<Duration>,
+}
+
+impl Region {
+    /// A region with the default label (the current thread's name, which is the test's name under
+    /// `cargo test`) and the default settle time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the region in its report and JSON file.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// The longest time to wait for other threads' frees when the region ends with blocks outstanding.
+    pub fn settle(mut self, budget: Duration) -> Self {
+        self.settle = Some(budget);
+        self
+    }
+
+    /// Runs `f` inside the region, drops its return value there, and reports what is still allocated.
+    ///
+    /// Allocations made by this thread while `f` runs are attributed to the region, wherever they are
+    /// freed. If `f` panics the region is closed and the panic continues.
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> Report {
+        let label = self.label.unwrap_or_else(default_label);
+        let settle = self.settle.unwrap_or_else(settle_from_env);
+        let Some(open) = Open::begin() else {
+            return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
+        };
+        drop(f());
+        let counts = open.end(settle);
+        let report = alloc::untracked(|| Report::from_counts(label, counts));
+        report::publish(&report);
+        report
+    }
+}
+
+fn default_label() -> String {
+    std::thread::current().name().unwrap_or("unnamed thread").to_owned()
+}
+
+fn settle_from_env() -> Duration {
+    std::env::var("LEAKLAB_SETTLE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_SETTLE)
+}
+
+/// Gives this thread's counter shard back when the thread exits.
+struct ShardLease(Option<usize>);
+
+impl Drop for ShardLease {
+    fn drop(&mut self) {
+        if let Some(index) = self.0 {
+            alloc::release_shard(index);
+        }
+    }
+}
+
+thread_local! {
+    static LEASE: ShardLease = ShardLease(alloc::acquire_shard());
+    /// Open regions on this thread, innermost last, each with the nested regions that ended inside it.
+    /// A nested region's slot stays reserved until its root region ends, so that its blocks freed later
+    /// still reach the enclosing regions' counts.
+    static OPEN: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A region that has begun on this thread; ending it (or unwinding past it) restores the thread's state.
+struct Open {
+    tag: u32,
+    parent: u32,
+    baseline: Counts,
+    ended: bool,
+}
+
+impl Open {
+    fn begin() -> Option<Open> {
+        let parent = alloc::thread_region();
+        let tag = alloc::untracked(|| {
+            LEASE.with(|_| ());
+            let tag = alloc::open_slot(parent)?;
+            OPEN.with(|open| open.borrow_mut().push(Vec::new()));
+            Some(tag)
+        })?;
+        let baseline = alloc::slot_counts(tag);
+        alloc::set_thread_region(tag);
+        Some(Open {
+            tag,
+            parent,
+            baseline,
+            ended: false,
+        })
+    }
+
+    /// Stops attributing allocations to the region, waits for in-flight frees, and returns what is left.
+    fn end(mut self, budget: Duration) -> Counts {
+        alloc::set_thread_region(self.parent);
+        let counts = settle(|| alloc::slot_counts(self.tag) - self.baseline, budget);
+        self.close();
+        counts
+    }
+
+    fn close(&mut self) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        alloc::set_thread_region(self.parent);
+        let tag = self.tag;
+        alloc::untracked(|| {
+            OPEN.with(|open| {
+                let mut open = open.borrow_mut();
+                let mut retired = open.pop().unwrap_or_default();
+                retired.push(tag);
+                match open.last_mut() {
+                    Some(parent) => parent.append(&mut retired),
+                    None => retired.into_iter().for_each(alloc::close_slot),
+                }
+            })
+        });
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Reads `counts` until it is zero, has stopped changing for [`STABLE_FOR`], or `budget` has passed.
+///
+/// Threads that the region's code talked to (a scoped thread, a channel's receiver) can free the region's
+/// last blocks a moment after the region's closure returned; reading once would call that a leak.
+fn settle(counts: impl Fn() -> Counts, budget: Duration) -> Counts {
+    let start = Instant::now();
+    let mut last = counts();
+    let mut changed = start;
+    let mut pause = Duration::from_micros(20);
+    while !last.is_empty() && start.elapsed() < budget {
+        if pause < Duration::from_micros(100) {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(pause);
+        }
+        pause = (pause * 2).min(Duration::from_millis(1));
+        let now = counts();
+        if now != last {
+            last = now;
+            changed = Instant::now();
+        } else if changed.elapsed() >= STABLE_FOR {
+            break;
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn settle_returns_at_once_when_clean() {
+        let reads = Cell::new(0);
+        settle(
+            || {
+                reads.set(reads.get() + 1);
+                Counts::default()
+            },
+            Duration::from_secs(10),
+        );
+        assert_eq!(reads.get(), 1);
+    }
+
+    #[test]
+    fn settle_waits_for_counts_that_are_still_falling() {
+        let left = Cell::new(5isize);
+        let c = settle(
+            || {
+                left.set((left.get() - 1).max(0));
+                Counts {
+                    blocks: left.get(),
+                    ..Counts::default()
+                }
+            },
+            Duration::from_secs(10),
+        );
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn settle_gives_up_on_a_stable_leak_quickly() {
+        let start = Instant::now();
+        let c = settle(
+            || Counts {
+                blocks: 1,
+                ..Counts::default()
+            },
+            Duration::from_secs(10),
+        );
+        assert_eq!(c.blocks, 1);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "stable leaks must not wait for the whole budget"
+        );
+    }
+}

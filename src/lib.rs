@@ -1,0 +1,3 @@
+//! The leaklab workshop: the exercise catalogue, grading, and the runner's state, used by `cargo run`.
+
+pub mod catalogue;
