@@ -192,35 +192,54 @@ fn is_current(tag: u32) -> bool {
     tag != 0 && slot_of(tag).generation.load(Ordering::Relaxed) == tag >> SLOT_BITS
 }
 
-/// Adds `blocks`/`bytes` to the region `tag` and all its enclosing regions, skipping regions that ended.
+/// Adds `blocks`/`bytes` to the region `tag`, if it has not ended, and to its enclosing regions.
+/// `shard` is this thread's shard (null for the shared one).
 #[inline]
-fn count(mut tag: u32, kind: Kind, blocks: isize, bytes: isize) {
-    let shard = LOCAL.try_with(|l| l.shard.get()).unwrap_or(ptr::null());
+fn count(mut tag: u32, shard: *const Shard, kind: Kind, blocks: isize, bytes: isize) {
     while is_current(tag) {
         let slot = (tag & SLOT_MASK) as usize;
-        if shard.is_null() {
-            let c = &SHARED.counts[slot][kind as usize];
-            c.blocks.fetch_add(blocks, Ordering::Relaxed);
-            c.bytes.fetch_add(bytes, Ordering::Relaxed);
-        } else {
-            // SAFETY: a non-null shard pointer in LOCAL always points into SHARDS (a static) and is owned by
-            // this thread (invariant 2), so plain load + store cannot lose another thread's update.
-            let c = unsafe { &(*shard).counts[slot][kind as usize] };
-            c.blocks
-                .store(c.blocks.load(Ordering::Relaxed) + blocks, Ordering::Relaxed);
-            c.bytes
-                .store(c.bytes.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
-        }
+        add(shard, slot, kind, blocks, bytes);
         tag = SLOTS[slot].parent.load(Ordering::Relaxed);
     }
 }
 
-/// The region new allocations on this thread belong to, or 0.
+/// [`count`] for a `tag` already known to be current: skips the first generation check.
 #[inline]
-fn current_tag() -> u32 {
+fn count_current(tag: u32, shard: *const Shard, kind: Kind, blocks: isize, bytes: isize) {
+    let slot = (tag & SLOT_MASK) as usize;
+    add(shard, slot, kind, blocks, bytes);
+    count(SLOTS[slot].parent.load(Ordering::Relaxed), shard, kind, blocks, bytes);
+}
+
+#[inline]
+fn add(shard: *const Shard, slot: usize, kind: Kind, blocks: isize, bytes: isize) {
+    if shard.is_null() {
+        let c = &SHARED.counts[slot][kind as usize];
+        c.blocks.fetch_add(blocks, Ordering::Relaxed);
+        c.bytes.fetch_add(bytes, Ordering::Relaxed);
+    } else {
+        // SAFETY: a non-null shard pointer in LOCAL always points into SHARDS (a static) and is owned by
+        // this thread (invariant 2), so plain load + store cannot lose another thread's update.
+        let c = unsafe { &(*shard).counts[slot][kind as usize] };
+        c.blocks
+            .store(c.blocks.load(Ordering::Relaxed) + blocks, Ordering::Relaxed);
+        c.bytes
+            .store(c.bytes.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
+    }
+}
+
+/// The region new allocations on this thread belong to (0 for none), and this thread's shard.
+#[inline]
+fn local() -> (u32, *const Shard) {
     LOCAL
-        .try_with(|l| if l.busy.get() { 0 } else { l.region.get() })
-        .unwrap_or(0)
+        .try_with(|l| (if l.busy.get() { 0 } else { l.region.get() }, l.shard.get()))
+        .unwrap_or((0, ptr::null()))
+}
+
+/// This thread's shard, or null for the shared one.
+#[inline]
+fn local_shard() -> *const Shard {
+    LOCAL.try_with(|l| l.shard.get()).unwrap_or(ptr::null())
 }
 
 /// Offset from the base of a block to its user pointer.
@@ -235,9 +254,14 @@ fn offset(align: usize, kind: Kind) -> usize {
 /// The layout passed to `System` for a user layout, or `None` when it would overflow.
 #[inline]
 fn outer_layout(layout: Layout, kind: Kind) -> Option<Layout> {
-    let off = offset(layout.align(), kind);
-    let size = layout.size().checked_add(off)?;
-    Layout::from_size_align(size, layout.align().max(HEADER)).ok()
+    let align = layout.align().max(HEADER);
+    let size = layout.size().checked_add(offset(layout.align(), kind))?;
+    // `Layout`'s own rule: the size rounded up to the alignment must not exceed isize::MAX.
+    if size > isize::MAX as usize - (align - 1) {
+        return None;
+    }
+    // SAFETY: `align` is a power of two (the max of two powers of two) and `size` was checked above.
+    Some(unsafe { Layout::from_size_align_unchecked(size, align) })
 }
 
 /// # Safety
@@ -248,11 +272,24 @@ unsafe fn header<'a>(user: *mut u8) -> &'a mut Header {
     unsafe { &mut *user.sub(HEADER).cast::<Header>() }
 }
 
-/// Allocates a block for `layout`, attributed to `tag`.
+/// The layout a live block was allocated with; `layout` is the block's user layout.
+///
+/// # Safety
+/// `outer_layout(layout, kind)` returned `Some` when the block was allocated.
+#[inline]
+unsafe fn live_outer_layout(layout: Layout, kind: Kind) -> Layout {
+    // SAFETY: the same computation succeeded when the block was allocated, so it cannot overflow now.
+    unsafe {
+        Layout::from_size_align_unchecked(layout.size() + offset(layout.align(), kind), layout.align().max(HEADER))
+    }
+}
+
+/// Allocates a block for `layout`, attributed to region `tag` (0 for none) and counted in `shard`.
 ///
 /// # Safety
 /// As [`GlobalAlloc::alloc`]; `layout` may have size zero.
-unsafe fn alloc_block(layout: Layout, kind: Kind, tag: u32, zeroed: bool) -> *mut u8 {
+#[inline]
+unsafe fn alloc_block(layout: Layout, kind: Kind, (tag, shard): (u32, *const Shard), zeroed: bool) -> *mut u8 {
     let Some(outer) = outer_layout(layout, kind) else {
         return ptr::null_mut();
     };
@@ -269,7 +306,13 @@ unsafe fn alloc_block(layout: Layout, kind: Kind, tag: u32, zeroed: bool) -> *mu
     }
     // SAFETY: `offset` is within `outer`, so `user` and the header before it lie inside the new block.
     let user = unsafe { base.add(offset(layout.align(), kind)) };
-    let tag = if is_current(tag) { tag } else { 0 };
+    // A stale tag (a region that ended while this thread still pointed at it) is not recorded.
+    let tag = if is_current(tag) {
+        count_current(tag, shard, kind, 1, layout.size() as isize);
+        tag
+    } else {
+        0
+    };
     let guard = if kind == Kind::C { GUARD_C } else { GUARD_RUST };
     // SAFETY: the header lies inside the block just allocated and is 16-byte aligned (invariant 1).
     unsafe {
@@ -279,19 +322,22 @@ unsafe fn alloc_block(layout: Layout, kind: Kind, tag: u32, zeroed: bool) -> *mu
             guard,
         })
     };
-    if tag != 0 {
-        count(tag, kind, 1, layout.size() as isize);
-    }
     user
 }
 
 /// Checks the guard of a block about to be freed or resized, aborting with a clear message when it is not
 /// a live block of the expected kind.
+#[inline]
 fn check_guard(h: &Header, kind: Kind, what: &str) {
     let expected = if kind == Kind::C { GUARD_C } else { GUARD_RUST };
-    if h.guard == expected {
-        return;
+    if h.guard != expected {
+        bad_guard(h, what);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn bad_guard(h: &Header, what: &str) -> ! {
     if h.guard == GUARD_FREED {
         abort_with(&[
             "leaklab: double free of a ",
@@ -319,17 +365,17 @@ fn check_guard(h: &Header, kind: Kind, what: &str) {
 ///
 /// # Safety
 /// `user` was returned by [`alloc_block`] with the same `layout` and `kind`, and is live.
+#[inline]
 unsafe fn free_block(user: *mut u8, layout: Layout, kind: Kind, what: &str) {
     // SAFETY: the caller guarantees `user` is a live block of ours.
     let h = unsafe { header(user) };
     check_guard(h, kind, what);
     if h.tag != 0 {
-        count(h.tag, kind, -1, -(h.size as isize));
+        count(h.tag, local_shard(), kind, -1, -(h.size as isize));
     }
     h.guard = GUARD_FREED;
-    let outer = outer_layout(layout, kind).expect("layout was valid when allocated");
-    // SAFETY: `base` and `outer` are exactly what `alloc_block` passed to System.
-    unsafe { System.dealloc(user.sub(offset(layout.align(), kind)), outer) };
+    // SAFETY: `base` and the outer layout are exactly what `alloc_block` passed to System.
+    unsafe { System.dealloc(user.sub(offset(layout.align(), kind)), live_outer_layout(layout, kind)) };
 }
 
 /// Resizes a live block, keeping its attribution.
@@ -360,13 +406,13 @@ unsafe fn realloc_block(user: *mut u8, layout: Layout, new_size: usize, kind: Ki
         // SAFETY: the header was copied by realloc and is live.
         unsafe { header(user).size = new_size };
         if tag != 0 {
-            count(tag, kind, 0, new_size as isize - old_size as isize);
+            count(tag, local_shard(), kind, 0, new_size as isize - old_size as isize);
         }
         user
     } else {
         // Over-aligned: System.realloc would not keep our alignment, so move by hand.
         // SAFETY: valid layout; the new block is attributed to the same region as the old one.
-        let new = unsafe { alloc_block(new_layout, kind, tag, false) };
+        let new = unsafe { alloc_block(new_layout, kind, (tag, local_shard()), false) };
         if !new.is_null() {
             // SAFETY: both blocks are live, distinct, and at least min(old, new) bytes long.
             unsafe {
@@ -382,21 +428,25 @@ unsafe fn realloc_block(user: *mut u8, layout: Layout, new_size: usize, kind: Ki
 // keeps the caller's alignment; headers are written before the pointer is returned (invariant 1); nothing
 // here unwinds, allocates or locks.
 unsafe impl GlobalAlloc for LeakLab {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        unsafe { alloc_block(layout, Kind::Rust, current_tag(), false) }
+        unsafe { alloc_block(layout, Kind::Rust, local(), false) }
     }
 
+    #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        unsafe { alloc_block(layout, Kind::Rust, current_tag(), true) }
+        unsafe { alloc_block(layout, Kind::Rust, local(), true) }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` was allocated by this allocator with `layout` (GlobalAlloc contract).
         unsafe { free_block(ptr, layout, Kind::Rust, "dealloc") }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded contract.
         unsafe { realloc_block(ptr, layout, new_size, Kind::Rust, "realloc") }
@@ -413,7 +463,7 @@ const C_ALIGN: usize = 16;
 pub unsafe extern "C" fn leaklab_malloc(size: usize) -> *mut core::ffi::c_void {
     match Layout::from_size_align(size, C_ALIGN) {
         // SAFETY: alloc_block accepts any valid layout, including size zero.
-        Ok(l) => unsafe { alloc_block(l, Kind::C, current_tag(), false).cast() },
+        Ok(l) => unsafe { alloc_block(l, Kind::C, local(), false).cast() },
         Err(_) => ptr::null_mut(),
     }
 }
@@ -426,7 +476,7 @@ pub unsafe extern "C" fn leaklab_malloc(size: usize) -> *mut core::ffi::c_void {
 pub unsafe extern "C" fn leaklab_calloc(n: usize, size: usize) -> *mut core::ffi::c_void {
     match n.checked_mul(size).map(|s| Layout::from_size_align(s, C_ALIGN)) {
         // SAFETY: as in leaklab_malloc.
-        Some(Ok(l)) => unsafe { alloc_block(l, Kind::C, current_tag(), true).cast() },
+        Some(Ok(l)) => unsafe { alloc_block(l, Kind::C, local(), true).cast() },
         _ => ptr::null_mut(),
     }
 }
