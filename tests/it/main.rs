@@ -1,1 +1,3 @@
+//! The root package's integration tests, in one binary to keep build time down.
 
+mod selfcheck;

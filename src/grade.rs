@@ -1,0 +1,281 @@
+//! Grading: build an exercise's spec, run it with a timeout, and read the verdict from leaklab's JSON
+//! reports (never from the test's text output).
+
+use leaklab::{Report, Verdict};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a run of an exercise's spec ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every test passed.
+    Passed,
+    /// A test failed and leaklab reported a leak; `worst` is the largest leak reported.
+    Leaking {
+        /// The leaking report with the most bytes.
+        worst: Box<Report>,
+    },
+    /// A test failed for another reason (wrong behaviour, a panic).
+    Failing,
+    /// The test binary was killed by a signal.
+    Crashed {
+        /// The signal number.
+        signal: i32,
+    },
+    /// The run took longer than the timeout and was killed.
+    Hung,
+}
+
+impl Outcome {
+    /// The status word used in lists and reports.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Leaking { .. } => "leaking",
+            Outcome::Failing => "failing",
+            Outcome::Crashed { .. } => "crashed",
+            Outcome::Hung => "hung",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Passed => write!(f, "passed"),
+            Outcome::Leaking { worst } => {
+                write!(
+                    f,
+                    "leaking ({} blocks, {} bytes)",
+                    worst.leaked_blocks(),
+                    worst.leaked_bytes()
+                )
+            }
+            Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
+            Outcome::Crashed { signal } => write!(f, "crashed ({})", signal_name(*signal)),
+            Outcome::Hung => write!(f, "hung (killed after the timeout)"),
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGSEGV => "SIGSEGV: likely a use after free or a double free".into(),
+        libc::SIGABRT => "SIGABRT: the program aborted; leaklab or the C allocator found a bad free".into(),
+        libc::SIGBUS => "SIGBUS: a bad memory access".into(),
+        libc::SIGKILL => "SIGKILL: killed, perhaps out of memory".into(),
+        other => format!("signal {other}"),
+    }
+}
+
+/// The result of one run: the outcome and what the tests printed.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The tests' stdout and stderr, interleaved as written.
+    pub output: String,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// Why grading could not start: a build failed or a tool is missing.
+#[derive(Debug)]
+pub struct GradeError(pub String);
+
+impl fmt::Display for GradeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GradeError {}
+
+#[derive(Deserialize)]
+struct CargoMessage {
+    reason: String,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    target: Option<CargoTarget>,
+    #[serde(default)]
+    package_id: String,
+}
+
+#[derive(Deserialize)]
+struct CargoTarget {
+    name: String,
+}
+
+/// Builds the `spec` test of each package in one cargo call and returns each package's test binary.
+///
+/// When the build fails, the error holds cargo's messages so the learner sees the compiler's words.
+pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, PathBuf>, GradeError> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root).args([
+        "test",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+        "--test",
+        "spec",
+    ]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    let out = cmd.stderr(Stdio::piped()).output().map_err(|e| {
+        GradeError(format!(
+            "could not run cargo ({e}); is the Rust toolchain installed? See the README"
+        ))
+    })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let hint = if stderr.contains("linker `cc` not found") || stderr.contains("failed to find tool") {
+            "\nThe C exercises need a C compiler: install gcc (Debian/Ubuntu: apt-get install gcc)."
+        } else {
+            ""
+        };
+        return Err(GradeError(format!("the code does not compile yet:\n{stderr}{hint}")));
+    }
+    let mut binaries = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<CargoMessage>(line) else {
+            continue;
+        };
+        if msg.reason != "compiler-artifact" || msg.target.as_ref().is_none_or(|t| t.name != "spec") {
+            continue;
+        }
+        if let (Some(exe), Some(name)) = (msg.executable, package_name(&msg.package_id)) {
+            binaries.insert(name, exe);
+        }
+    }
+    for p in packages {
+        if !binaries.contains_key(*p) {
+            return Err(GradeError(format!(
+                "cargo built no `spec` test for package `{p}`; check its Cargo.toml"
+            )));
+        }
+    }
+    Ok(binaries)
+}
+
+/// The package name in a cargo package id (`path+file:///…/x#name@0.1.0` or `…#0.1.0` for a dir named x).
+fn package_name(id: &str) -> Option<String> {
+    let (path, fragment) = id.rsplit_once('#')?;
+    match fragment.split_once('@') {
+        Some((name, _)) => Some(name.to_owned()),
+        None => path.rsplit('/').next().map(str::to_owned),
+    }
+}
+
+/// Runs a spec binary with a fresh report directory, killing its whole process group after `timeout`.
+pub fn run_spec(binary: &Path, timeout: Duration) -> Result<Run, GradeError> {
+    let scratch =
+        tempfile::tempdir().map_err(|e| GradeError(format!("could not create a temporary directory: {e}")))?;
+    let reports = scratch.path().join("reports");
+    let log_path = scratch.path().join("output.txt");
+    let log = std::fs::File::create(&log_path).map_err(|e| GradeError(format!("{}: {e}", log_path.display())))?;
+    let start = Instant::now();
+    let mut child = Command::new(binary)
+        .env(leaklab::REPORT_DIR_ENV, &reports)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(log.try_clone().map_err(|e| GradeError(e.to_string()))?)
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| GradeError(format!("could not start {}: {e}", binary.display())))?;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| GradeError(e.to_string()))? {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            // SAFETY: kill(2) on the child's process group (its pid, set by process_group(0)); no memory involved.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let outcome = match status {
+        None => Outcome::Hung,
+        Some(s) if s.success() => Outcome::Passed,
+        Some(s) => match s.signal() {
+            Some(signal) => Outcome::Crashed { signal },
+            None => match worst_leak(&reports) {
+                Some(worst) => Outcome::Leaking { worst: Box::new(worst) },
+                None => Outcome::Failing,
+            },
+        },
+    };
+    Ok(Run {
+        outcome,
+        output,
+        elapsed,
+    })
+}
+
+/// The leaking report with the most bytes among all JSON reports written to `dir`.
+pub fn worst_leak(dir: &Path) -> Option<Report> {
+    let mut worst: Option<Report> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Ok(report) = serde_json::from_str::<Report>(line) else {
+                continue;
+            };
+            if report.schema == leaklab::REPORT_SCHEMA
+                && report.verdict == Verdict::Leak
+                && worst.as_ref().is_none_or(|w| report.leaked_bytes() > w.leaked_bytes())
+            {
+                worst = Some(report);
+            }
+        }
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_come_from_both_id_forms() {
+        assert_eq!(
+            package_name("path+file:///w/exercises/01-x#forgotten-guard@0.1.0").as_deref(),
+            Some("forgotten-guard")
+        );
+        assert_eq!(package_name("path+file:///w/leaklab#0.1.0").as_deref(), Some("leaklab"));
+    }
+
+    #[test]
+    fn the_worst_leak_is_the_largest_and_other_lines_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |verdict: &str, bytes: usize| {
+            format!(
+                r#"{{"schema":"{}","label":"t","verdict":"{verdict}","leaked_blocks":1,"leaked_bytes":{bytes},"c_blocks":0,"c_bytes":0}}"#,
+                leaklab::REPORT_SCHEMA
+            )
+        };
+        let text = [
+            line("clean", 0),
+            line("leak", 10),
+            "not json".into(),
+            line("leak", 99),
+            line("leak", 5),
+        ]
+        .join("\n");
+        std::fs::write(dir.path().join("leaklab-1.jsonl"), text).unwrap();
+        assert_eq!(worst_leak(dir.path()).unwrap().leaked_bytes(), 99);
+        std::fs::write(dir.path().join("leaklab-1.jsonl"), line("clean", 0)).unwrap();
+        assert_eq!(worst_leak(dir.path()), None);
+    }
+}
