@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 pub enum Outcome {
     /// Every test passed.
     Passed,
-    /// A test failed and leaklab reported a leak; `worst` is the largest leak reported.
+    /// A test failed and leaklab reported a leak.
     Leaking {
-        /// The leaking report with the most bytes.
-        worst: Box<Report>,
+        /// The last leaking report written (see [`last_leak`]).
+        last: Box<Report>,
     },
     /// A test failed for another reason (wrong behaviour, a panic).
     Failing,
@@ -48,12 +48,12 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed => write!(f, "passed"),
-            Outcome::Leaking { worst } => {
+            Outcome::Leaking { last } => {
                 write!(
                     f,
-                    "leaking ({} blocks, {} bytes)",
-                    worst.leaked_blocks(),
-                    worst.leaked_bytes()
+                    "leaking ({} blocks, {} bytes in the smallest failing case)",
+                    last.leaked_blocks(),
+                    last.leaked_bytes()
                 )
             }
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
@@ -208,8 +208,8 @@ pub fn run_spec(binary: &Path, timeout: Duration) -> Result<Run, GradeError> {
         Some(s) if s.success() => Outcome::Passed,
         Some(s) => match s.signal() {
             Some(signal) => Outcome::Crashed { signal },
-            None => match worst_leak(&reports) {
-                Some(worst) => Outcome::Leaking { worst: Box::new(worst) },
+            None => match last_leak(&reports) {
+                Some(last) => Outcome::Leaking { last: Box::new(last) },
                 None => Outcome::Failing,
             },
         },
@@ -221,26 +221,23 @@ pub fn run_spec(binary: &Path, timeout: Duration) -> Result<Run, GradeError> {
     })
 }
 
-/// The leaking report with the most bytes among all JSON reports written to `dir`.
-pub fn worst_leak(dir: &Path) -> Option<Report> {
-    let mut worst: Option<Report> = None;
+/// The last leaking report among the JSON reports written to `dir` (one `leaklab-<pid>.jsonl` per test
+/// process, lines in the order written): after proptest's shrinking, the minimal leaking case. Lines of
+/// another schema version, or not JSON, are ignored.
+pub fn last_leak(dir: &Path) -> Option<Report> {
+    let mut last = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {
             continue;
         };
-        for line in text.lines() {
-            let Ok(report) = serde_json::from_str::<Report>(line) else {
-                continue;
-            };
-            if report.schema == leaklab::REPORT_SCHEMA
-                && report.verdict == Verdict::Leak
-                && worst.as_ref().is_none_or(|w| report.leaked_bytes() > w.leaked_bytes())
-            {
-                worst = Some(report);
-            }
-        }
+        last = text
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<Report>(line).ok())
+            .find(|r| r.schema == leaklab::REPORT_SCHEMA && r.verdict == Verdict::Leak)
+            .or(last);
     }
-    worst
+    last
 }
 
 #[cfg(test)]
@@ -257,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn the_worst_leak_is_the_largest_and_other_lines_are_ignored() {
+    fn the_last_leak_is_found_and_other_lines_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let line = |verdict: &str, bytes: usize| {
             format!(
@@ -274,8 +271,8 @@ mod tests {
         ]
         .join("\n");
         std::fs::write(dir.path().join("leaklab-1.jsonl"), text).unwrap();
-        assert_eq!(worst_leak(dir.path()).unwrap().leaked_bytes(), 99);
+        assert_eq!(last_leak(dir.path()).unwrap().leaked_bytes(), 5);
         std::fs::write(dir.path().join("leaklab-1.jsonl"), line("clean", 0)).unwrap();
-        assert_eq!(worst_leak(dir.path()), None);
+        assert_eq!(last_leak(dir.path()), None);
     }
 }
