@@ -88,9 +88,35 @@
 //!
 //! With `LEAKLAB_REPORT_DIR=dir`, every report is also appended to `dir/leaklab-<pid>.jsonl`, one JSON
 //! object per line. The schema is [`Report`]'s fields, versioned by the `schema` field
-//! ([`REPORT_SCHEMA`]); `verdict` is `"clean"`, `"leak"` or `"unavailable"`.
+//! ([`REPORT_SCHEMA`]); `verdict` is `"clean"`, `"leak"` or `"unavailable"`; `fds` and `threads`
+//! list what the ledgers found.
 //!
-//! # 7. C code
+//! # 7. File descriptors and threads
+//!
+//! [`Region::track_fds`] also reports descriptors opened in the region and still open at its end, by path;
+//! [`Region::track_threads`] reports threads started in it and still running, by name. Both compare
+//! *sets* read from `/proc/self` (so an fd closed and another opened in its place is still seen). These
+//! resources belong to the whole process, so regions that track them run one at a time, while
+//! memory-only regions stay parallel: put every test of a binary that opens files or starts threads under
+//! the ledger, or run that binary with `--test-threads=1`. Where `/proc` is missing the report says that
+//! these were not checked.
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! # if leaklab::ledgers_available() {
+//! let path = std::env::temp_dir().join(format!("leaklab-doc-{}", std::process::id()));
+//! let report = leaklab::Region::new().track_fds().run(|| {
+//!     let file = std::fs::File::create(&path).unwrap();
+//!     std::mem::forget(file); // the descriptor stays open
+//! });
+//! assert_eq!(report.fds.len(), 1);
+//! assert!(report.to_string().contains("still open: fd"));
+//! # std::fs::remove_file(&path).unwrap();
+//! # }
+//! ```
+//!
+//! # 8. C code
 //!
 //! C code calls `leaklab_malloc`, `leaklab_calloc`, `leaklab_realloc` and `leaklab_free` (declared in
 //! `include/leaklab.h`); its blocks are counted in the calling thread's region and marked as C blocks in
@@ -105,10 +131,12 @@
 #![deny(missing_docs)]
 
 mod alloc;
+mod os;
 mod region;
 mod report;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
+pub use os::{LeakedFd, LeakedThread, ledgers_available};
 pub use region::{DEFAULT_SETTLE, Region};
 pub use report::{REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
 

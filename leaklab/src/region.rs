@@ -1,8 +1,10 @@
 //! Regions: the safe bookkeeping around a tracked stretch of code (open, nest, settle, close).
 
 use crate::alloc::{self, Counts};
+use crate::os::{self, LeakedFd, LeakedThread, ProcessLock};
 use crate::report::{self, Report};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// How long [`Region::run`] waits, at most, for other threads to finish freeing before it calls a region
@@ -10,7 +12,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(50);
 
 /// A leak stays unchanged for this long before the settle loop believes it.
-const STABLE_FOR: Duration = Duration::from_millis(2);
+/// (Long enough for a descheduled thread on a loaded 2-core machine to run its TLS destructors; only
+/// regions that really leak pay it.)
+const STABLE_FOR: Duration = Duration::from_millis(10);
 
 /// A tracked region of code, configured before it runs. [`check`](crate::check) is `Region::new().run(f)`.
 ///
@@ -27,6 +31,8 @@ const STABLE_FOR: Duration = Duration::from_millis(2);
 pub struct Region {
     label: Option<String>,
     settle: Option<Duration>,
+    fds: bool,
+    threads: bool,
 }
 
 impl Region {
@@ -48,21 +54,95 @@ impl Region {
         self
     }
 
-    /// Runs `f` inside the region, drops its return value there, and reports what is still allocated.
+    /// Also report file descriptors opened in the region and still open at its end, with their paths.
+    ///
+    /// Descriptors belong to the whole process, so regions tracking them (or threads) run one at a time;
+    /// see section 7 of the crate docs.
+    pub fn track_fds(mut self) -> Self {
+        self.fds = true;
+        self
+    }
+
+    /// Also report threads started in the region and still running at its end, with their names.
+    pub fn track_threads(mut self) -> Self {
+        self.threads = true;
+        self
+    }
+
+    /// Runs `f` inside the region, drops its return value there, and reports what is still allocated
+    /// (and, when asked for, still open or running).
     ///
     /// Allocations made by this thread while `f` runs are attributed to the region, wherever they are
     /// freed. If `f` panics the region is closed and the panic continues.
     pub fn run<R>(self, f: impl FnOnce() -> R) -> Report {
         let label = self.label.unwrap_or_else(default_label);
         let settle = self.settle.unwrap_or_else(settle_from_env);
+        let mut notes = Vec::new();
+        let (fds, threads) = if (self.fds || self.threads) && !os::ledgers_available() {
+            notes.push("file descriptors and threads were not checked: /proc/self is not available here".to_owned());
+            (false, false)
+        } else {
+            (self.fds, self.threads)
+        };
+        let _lock = (fds || threads).then(ProcessLock::acquire);
+        let before = alloc::untracked(|| Snapshot::take(fds, threads));
         let Some(open) = Open::begin() else {
             return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
         };
         drop(f());
-        let counts = open.end(settle);
-        let report = alloc::untracked(|| Report::from_counts(label, counts));
+        let left = open.end(settle, |counts| {
+            alloc::untracked(|| {
+                let now = Snapshot::take(fds, threads);
+                Outstanding {
+                    counts,
+                    fds: os::added(&before.fds, &now.fds)
+                        .into_iter()
+                        .map(|(fd, path)| LeakedFd { fd, path })
+                        .collect(),
+                    threads: os::added(&before.threads, &now.threads)
+                        .into_iter()
+                        .map(|(tid, name)| LeakedThread { tid, name })
+                        .collect(),
+                }
+            })
+        });
+        let report = alloc::untracked(|| Report::new(label, left.counts, left.fds, left.threads, notes));
         report::publish(&report);
         report
+    }
+}
+
+/// The process-wide resources seen at one moment (empty maps for what is not tracked).
+#[derive(Default)]
+struct Snapshot {
+    fds: BTreeMap<i32, String>,
+    threads: BTreeMap<i32, String>,
+}
+
+impl Snapshot {
+    fn take(fds: bool, threads: bool) -> Snapshot {
+        Snapshot {
+            fds: if fds { os::open_fds() } else { BTreeMap::new() },
+            threads: if threads {
+                os::running_threads()
+            } else {
+                BTreeMap::new()
+            },
+        }
+    }
+}
+
+/// What a region has left behind at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Outstanding {
+    counts: Counts,
+    fds: Vec<LeakedFd>,
+    threads: Vec<LeakedThread>,
+}
+
+impl Outstanding {
+    fn is_empty(&self) -> bool {
+        self.counts.is_empty() && self.fds.is_empty() && self.threads.is_empty()
     }
 }
 
@@ -124,12 +204,17 @@ impl Open {
         })
     }
 
-    /// Stops attributing allocations to the region, waits for in-flight frees, and returns what is left.
-    fn end(mut self, budget: Duration) -> Counts {
+    /// Stops attributing allocations to the region, waits for in-flight frees (and closes, and thread
+    /// exits), and returns what is left. `observe` adds the process-wide ledgers to the block counts.
+    fn end(mut self, budget: Duration, observe: impl Fn(Counts) -> Outstanding) -> Outstanding {
         alloc::set_thread_region(self.parent);
-        let counts = settle(|| alloc::slot_counts(self.tag) - self.baseline, budget);
+        let left = settle(
+            || observe(alloc::slot_counts(self.tag) - self.baseline),
+            Outstanding::is_empty,
+            budget,
+        );
         self.close();
-        counts
+        left
     }
 
     fn close(&mut self) {
@@ -158,23 +243,23 @@ impl Drop for Open {
     }
 }
 
-/// Reads `counts` until it is zero, has stopped changing for [`STABLE_FOR`], or `budget` has passed.
+/// Reads `read` until it is empty, has stopped changing for [`STABLE_FOR`], or `budget` has passed.
 ///
 /// Threads that the region's code talked to (a scoped thread, a channel's receiver) can free the region's
 /// last blocks a moment after the region's closure returned; reading once would call that a leak.
-fn settle(counts: impl Fn() -> Counts, budget: Duration) -> Counts {
+fn settle<T: PartialEq>(read: impl Fn() -> T, is_empty: impl Fn(&T) -> bool, budget: Duration) -> T {
     let start = Instant::now();
-    let mut last = counts();
+    let mut last = read();
     let mut changed = start;
     let mut pause = Duration::from_micros(20);
-    while !last.is_empty() && start.elapsed() < budget {
+    while !is_empty(&last) && start.elapsed() < budget {
         if pause < Duration::from_micros(100) {
             std::thread::yield_now();
         } else {
             std::thread::sleep(pause);
         }
         pause = (pause * 2).min(Duration::from_millis(1));
-        let now = counts();
+        let now = read();
         if now != last {
             last = now;
             changed = Instant::now();
@@ -198,6 +283,7 @@ mod tests {
                 reads.set(reads.get() + 1);
                 Counts::default()
             },
+            Counts::is_empty,
             Duration::from_secs(10),
         );
         assert_eq!(reads.get(), 1);
@@ -214,6 +300,7 @@ mod tests {
                     ..Counts::default()
                 }
             },
+            Counts::is_empty,
             Duration::from_secs(10),
         );
         assert!(c.is_empty());
@@ -227,6 +314,7 @@ mod tests {
                 blocks: 1,
                 ..Counts::default()
             },
+            Counts::is_empty,
             Duration::from_secs(10),
         );
         assert_eq!(c.blocks, 1);

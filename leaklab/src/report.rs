@@ -1,6 +1,7 @@
 //! Reports: what a region left behind, as text for people and as versioned JSON for tools.
 
 use crate::alloc::{self, Counts};
+use crate::os::{LeakedFd, LeakedThread};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
@@ -44,6 +45,15 @@ pub struct Report {
     pub c_blocks: usize,
     /// Bytes in the C blocks.
     pub c_bytes: usize,
+    /// File descriptors opened in the region and still open (with [`Region::track_fds`](crate::Region::track_fds)).
+    #[serde(default)]
+    pub fds: Vec<LeakedFd>,
+    /// Threads started in the region and still running (with [`Region::track_threads`](crate::Region::track_threads)).
+    #[serde(default)]
+    pub threads: Vec<LeakedThread>,
+    /// What was not checked, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Why the region could not be checked, when the verdict is [`Verdict::Unavailable`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
@@ -54,20 +64,26 @@ fn non_negative(n: isize) -> usize {
 }
 
 impl Report {
-    pub(crate) fn from_counts(label: String, c: Counts) -> Report {
+    pub(crate) fn new(
+        label: String,
+        c: Counts,
+        fds: Vec<LeakedFd>,
+        threads: Vec<LeakedThread>,
+        notes: Vec<String>,
+    ) -> Report {
         let leaked_blocks = non_negative(c.blocks) + non_negative(c.c_blocks);
+        let clean = leaked_blocks == 0 && fds.is_empty() && threads.is_empty();
         Report {
             schema: REPORT_SCHEMA.to_owned(),
             label,
-            verdict: if leaked_blocks == 0 {
-                Verdict::Clean
-            } else {
-                Verdict::Leak
-            },
+            verdict: if clean { Verdict::Clean } else { Verdict::Leak },
             leaked_blocks,
             leaked_bytes: non_negative(c.bytes) + non_negative(c.c_bytes),
             c_blocks: non_negative(c.c_blocks),
             c_bytes: non_negative(c.c_bytes),
+            fds,
+            threads,
+            notes,
             unavailable: None,
         }
     }
@@ -76,11 +92,11 @@ impl Report {
         Report {
             verdict: Verdict::Unavailable,
             unavailable: Some(why.to_owned()),
-            ..Report::from_counts(label, Counts::default())
+            ..Report::new(label, Counts::default(), Vec::new(), Vec::new(), Vec::new())
         }
     }
 
-    /// True when nothing allocated in the region is still allocated.
+    /// True when nothing allocated in the region is still allocated (and no tracked fd or thread is left).
     pub fn is_clean(&self) -> bool {
         self.verdict == Verdict::Clean
     }
@@ -106,6 +122,7 @@ impl Report {
     /// }
     /// test_body().unwrap();
     /// ```
+    #[allow(clippy::result_large_err, reason = "only built when a leak was found; the report is the error")]
     pub fn into_result(self) -> Result<(), Report> {
         match self.verdict {
             Verdict::Leak => Err(self),
@@ -138,35 +155,68 @@ impl fmt::Display for Report {
                 self.unavailable.as_deref().unwrap_or("unknown reason")
             ),
             Verdict::Leak => {
-                writeln!(
-                    f,
-                    "leaklab: `{}` leaked {} ({}).",
-                    self.label,
-                    plural(self.leaked_blocks, "block", "blocks"),
-                    plural(self.leaked_bytes, "byte", "bytes"),
-                )?;
+                let mut what = Vec::new();
+                if self.leaked_blocks > 0 {
+                    what.push(format!(
+                        "{} ({})",
+                        plural(self.leaked_blocks, "block", "blocks"),
+                        plural(self.leaked_bytes, "byte", "bytes")
+                    ));
+                }
+                if !self.fds.is_empty() {
+                    what.push(plural(self.fds.len(), "open file descriptor", "open file descriptors"));
+                }
+                if !self.threads.is_empty() {
+                    what.push(plural(self.threads.len(), "running thread", "running threads"));
+                }
+                write!(f, "leaklab: `{}` leaked {}.", self.label, what.join(" and "))?;
                 let rust_blocks = self.leaked_blocks - self.c_blocks;
                 if rust_blocks > 0 {
-                    writeln!(
+                    let bytes = plural(self.leaked_bytes - self.c_bytes, "byte", "bytes");
+                    write!(
                         f,
-                        "  allocated by Rust: {}, {}",
-                        plural(rust_blocks, "block", "blocks"),
-                        plural(self.leaked_bytes - self.c_bytes, "byte", "bytes")
+                        "\n  allocated by Rust: {}, {bytes}",
+                        plural(rust_blocks, "block", "blocks")
                     )?;
                 }
                 if self.c_blocks > 0 {
-                    writeln!(
+                    let bytes = plural(self.c_bytes, "byte", "bytes");
+                    write!(
                         f,
-                        "  allocated by C (leaklab_malloc): {}, {}",
-                        plural(self.c_blocks, "block", "blocks"),
-                        plural(self.c_bytes, "byte", "bytes")
+                        "\n  allocated by C (leaklab_malloc): {}, {bytes}",
+                        plural(self.c_blocks, "block", "blocks")
                     )?;
                 }
-                write!(
-                    f,
-                    "  They were allocated while the checked code ran and are still allocated after it returned.\n  \
-                     Usual causes: `mem::forget`, `Box::leak`, an `Rc` cycle, `into_raw` without `from_raw`, C memory never freed"
-                )
+                for fd in &self.fds {
+                    write!(f, "\n  still open: fd {} -> {}", fd.fd, fd.path)?;
+                }
+                for t in &self.threads {
+                    let name = if t.name.is_empty() { "(unnamed)" } else { &t.name };
+                    write!(f, "\n  still running: thread {name} (tid {})", t.tid)?;
+                }
+                for note in &self.notes {
+                    write!(f, "\n  note: {note}")?;
+                }
+                if self.leaked_blocks > 0 {
+                    write!(
+                        f,
+                        "\n  Memory: allocated while the checked code ran and still allocated after it returned. Usual\n  \
+                         causes: `mem::forget`, `Box::leak`, an `Rc` cycle, `into_raw` without `from_raw`, C memory never freed"
+                    )?;
+                }
+                if !self.fds.is_empty() {
+                    write!(
+                        f,
+                        "\n  Descriptors: keep each one in an owning type (`File`, `OwnedFd`) so dropping it closes it"
+                    )?;
+                }
+                if !self.threads.is_empty() {
+                    write!(
+                        f,
+                        "\n  Threads: `join` every thread you start, and close the channels its loop waits on"
+                    )?;
+                }
+                Ok(())
             }
         }
     }

@@ -1,0 +1,157 @@
+//! The file-descriptor ledger and bad-free diagnostics. A binary of its own: every test here that opens
+//! files does so under the ledger, so no parallel test opens descriptors behind its back.
+
+use std::process::Command;
+
+#[global_allocator]
+static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("leaklab-ledger-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn a_file_left_open_is_reported_by_path() {
+    if !leaklab::ledgers_available() {
+        eprintln!("skipped: /proc/self is not available");
+        return;
+    }
+    let path = scratch("open");
+    let mut kept = None;
+    let report = leaklab::Region::new()
+        .track_fds()
+        .run(|| kept = Some(std::fs::File::create(&path).unwrap()));
+    assert_eq!(report.fds.len(), 1, "{report}");
+    assert_eq!(report.fds[0].path, path.to_string_lossy());
+    assert!(!report.is_clean());
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("still open: fd {} -> {}", report.fds[0].fd, path.display())),
+        "{report}"
+    );
+    drop(kept);
+    let report = leaklab::Region::new().track_fds().run(|| std::fs::read(&path).unwrap());
+    assert!(report.is_clean(), "{report}");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn an_fd_closed_and_reopened_on_another_path_is_still_seen() {
+    if !leaklab::ledgers_available() {
+        return;
+    }
+    let (a, b) = (scratch("a"), scratch("b"));
+    // The setup opens a file too, so it runs under the ledger (an outer tracked region) like the check.
+    let mut inner = Vec::new();
+    leaklab::Region::new().track_fds().run(|| {
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        let mut held = Some(std::fs::File::open(&a).unwrap());
+        let mut replacement = None;
+        // Same number of open fds before and after: a count would call this clean.
+        let report = leaklab::Region::new().track_fds().run(|| {
+            held = None;
+            replacement = Some(std::fs::File::open(&b).unwrap());
+        });
+        inner = report.fds.iter().map(|f| f.path.clone()).collect();
+    });
+    assert_eq!(inner, [b.to_string_lossy()]);
+    std::fs::remove_file(a).unwrap();
+    std::fs::remove_file(b).unwrap();
+}
+
+#[test]
+fn parallel_fd_regions_are_serialised_and_exact() {
+    if !leaklab::ledgers_available() {
+        return;
+    }
+    let reports: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let path = scratch(&format!("par{i}"));
+                let mut kept = None;
+                let report = leaklab::Region::new().track_fds().run(|| {
+                    let file = std::fs::File::create(&path).unwrap();
+                    if i % 2 == 1 {
+                        kept = Some(file);
+                    }
+                });
+                drop(kept);
+                std::fs::remove_file(&path).unwrap();
+                (i, path, report)
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    for (i, path, report) in reports {
+        let paths: Vec<_> = report.fds.iter().map(|f| f.path.clone()).collect();
+        if i % 2 == 1 {
+            assert_eq!(paths, [path.to_string_lossy()], "region {i}: {report}");
+        } else {
+            assert!(report.is_clean(), "region {i}: {report}");
+        }
+    }
+}
+
+/// Runs the ignored test `name` of this binary in a child process and returns its stderr and status.
+/// Spawning opens pipes, so it runs under the fd ledger like everything else in this binary.
+fn run_child(name: &str) -> (String, std::process::ExitStatus) {
+    let mut result = None;
+    leaklab::Region::new().track_fds().run(|| {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--include-ignored", "--nocapture"])
+            .env("LEAKLAB_CHILD", "1")
+            .output()
+            .unwrap();
+        result = Some((String::from_utf8_lossy(&out.stderr).into_owned(), out.status));
+    });
+    result.unwrap()
+}
+
+#[test]
+#[ignore = "run by double_free_of_a_c_block_aborts_with_a_clear_message in a child process"]
+fn child_double_free() {
+    if std::env::var_os("LEAKLAB_CHILD").is_none() {
+        return;
+    }
+    // SAFETY: deliberately wrong: the block is freed twice, which leaklab must catch and abort on.
+    unsafe {
+        let p = leaklab::leaklab_malloc(48);
+        leaklab::leaklab_free(p);
+        leaklab::leaklab_free(p);
+    }
+}
+
+#[test]
+#[ignore = "run by a_foreign_pointer_aborts_with_a_clear_message in a child process"]
+fn child_foreign_free() {
+    if std::env::var_os("LEAKLAB_CHILD").is_none() {
+        return;
+    }
+    let mut on_stack = [0u64; 8];
+    // SAFETY: deliberately wrong: a stack pointer is not a leaklab block; leaklab must abort.
+    unsafe { leaklab::leaklab_free(on_stack.as_mut_ptr().add(4).cast()) };
+}
+
+#[test]
+fn double_free_of_a_c_block_aborts_with_a_clear_message() {
+    let (stderr, status) = run_child("child_double_free");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("leaklab: double free of a 48-byte block (leaklab_free)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_foreign_pointer_aborts_with_a_clear_message() {
+    let (stderr, status) = run_child("child_foreign_free");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("leaklab_free was given a pointer not allocated by leaklab"),
+        "{stderr}"
+    );
+}
