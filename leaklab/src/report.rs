@@ -122,7 +122,10 @@ impl Report {
     /// }
     /// test_body().unwrap();
     /// ```
-    #[allow(clippy::result_large_err, reason = "only built when a leak was found; the report is the error")]
+    #[allow(
+        clippy::result_large_err,
+        reason = "only built when a leak was found; the report is the error"
+    )]
     pub fn into_result(self) -> Result<(), Report> {
         match self.verdict {
             Verdict::Leak => Err(self),
