@@ -12,11 +12,21 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// What is wrong with an exercise given its starter's and solution's runs, or `None` when both are right.
 fn judge(exercise: &Exercise, starter: &Run, solution: &Run) -> Option<String> {
     let id = exercise.id();
-    if exercise.meta.grading == Grading::Spec && !matches!(starter.outcome, Outcome::Leaking { .. }) {
-        return Some(format!(
-            "{id}: the starter should fail with a leak verdict but was {}\n{}",
-            starter.outcome, starter.output
-        ));
+    match exercise.meta.grading {
+        Grading::Spec if !matches!(starter.outcome, Outcome::Leaking { .. }) => {
+            return Some(format!(
+                "{id}: the starter should fail with a leak verdict but was {}\n{}",
+                starter.outcome, starter.output
+            ));
+        }
+        // The starter's API lets misuse compile, so its compile-fail cases fail.
+        Grading::CompileFail if starter.outcome != Outcome::Failing => {
+            return Some(format!(
+                "{id}: the starter's compile-fail cases should fail but it was {}\n{}",
+                starter.outcome, starter.output
+            ));
+        }
+        _ => {}
     }
     if solution.outcome != Outcome::Passed {
         return Some(format!(
@@ -67,7 +77,7 @@ fn every_starter_leaks_and_every_solution_passes() {
         problems.extend(judge(exercise, starter_run, solution_run));
         // The check of the check: graded with the starter in the solution's place (a leaking "solution"),
         // the self-check must object.
-        if exercise.meta.grading == Grading::Spec {
+        {
             assert!(
                 judge(exercise, starter_run, starter_run).is_some(),
                 "{}: a leaking solution was not caught by the self-check",

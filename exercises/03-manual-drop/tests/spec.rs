@@ -1,0 +1,5 @@
+//! Runs the shared spec, `tests/03_manual_drop.rs` at the workspace root, against this crate.
+extern crate manual_drop as subject;
+
+#[path = "../../../tests/03_manual_drop.rs"]
+mod spec;
