@@ -44,13 +44,22 @@
 //! A [`Report`] is an error, so [`prop_assert_no_leaks!`] (or `check(..).into_result()?`) fails the case
 //! with the report as its message, and proptest shrinks it to the shortest leaking input:
 //!
-//! ```ignore
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! use proptest::prelude::*;
+//!
+//! fn run(sizes: &[u8]) -> usize {
+//!     sizes.iter().map(|&n| vec![0u8; n.into()].len()).sum()
+//! }
+//!
 //! proptest! {
 //!     #[test]
-//!     fn no_leaks(ops in vec(any::<Op>(), 0..20)) {
-//!         leaklab::prop_assert_no_leaks!(|| run(&ops));
+//!     fn run_leaks_nothing(sizes in prop::collection::vec(any::<u8>(), 0..20)) {
+//!         leaklab::prop_assert_no_leaks!(|| run(&sizes));
 //!     }
 //! }
+//! # run_leaks_nothing();
 //! ```
 //!
 //! # 4. Warm up one-time initialisation
@@ -131,19 +140,40 @@
 #![deny(missing_docs)]
 
 mod alloc;
+mod growth;
 mod os;
 mod region;
 mod report;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
+pub use growth::{GROWING_BLOCKS_PER_ITERATION, GROWING_BYTES_PER_ITERATION, Growth};
 pub use os::{LeakedFd, LeakedThread, ledgers_available};
-pub use region::{DEFAULT_SETTLE, Region};
-pub use report::{REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
+pub use region::{DEFAULT_SETTLE, Entered, Region, RegionHandle};
+pub use report::{GrowthSummary, REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
 
 /// Runs `f` in a tracked region on this thread and reports what it left allocated. `f`'s return value is
 /// dropped inside the region. Same as `Region::new().run(f)`.
 pub fn check<R>(f: impl FnOnce() -> R) -> Report {
     Region::new().run(f)
+}
+
+/// Runs `op` `iterations` times and measures what stays allocated per iteration after a warm-up: how a
+/// per-request leak in a long-running service shows. Same as `Region::new().growth(iterations, op)`.
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+/// let mut log = Vec::with_capacity(500); // sized up front: only the boxes grow
+/// let leaky = leaklab::growth(500, || log.push(Box::new([0u8; 64])));
+/// assert!(leaky.is_growing());
+/// assert!((leaky.bytes_per_iteration() - 64.0).abs() < 1.0, "{leaky}");
+/// # drop(log);
+///
+/// let steady = leaklab::growth(500, || vec![0u8; 64].len());
+/// assert!(!steady.is_growing(), "{steady}");
+/// ```
+pub fn growth<R>(iterations: usize, op: impl FnMut() -> R) -> Growth {
+    Region::new().growth(iterations, op)
 }
 
 /// Checks a closure with [`check`] and panics with the report when it leaked.

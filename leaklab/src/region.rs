@@ -1,6 +1,7 @@
 //! Regions: the safe bookkeeping around a tracked stretch of code (open, nest, settle, close).
 
 use crate::alloc::{self, Counts};
+use crate::growth::Growth;
 use crate::os::{self, LeakedFd, LeakedThread, ProcessLock};
 use crate::report::{self, Report};
 use std::cell::RefCell;
@@ -143,6 +144,77 @@ struct Outstanding {
 impl Outstanding {
     fn is_empty(&self) -> bool {
         self.counts.is_empty() && self.fds.is_empty() && self.threads.is_empty()
+    }
+}
+
+impl Region {
+    /// Runs `op` `iterations` times in the region and measures how much stays allocated per iteration.
+    ///
+    /// The first fifth of the iterations (at least one) is warm-up: one-time initialisation there (a
+    /// `OnceLock`, a connection, a thread-local) does not count. The verdict is the least-squares slope of
+    /// outstanding bytes and blocks over the remaining iterations; the result is also written to
+    /// `LEAKLAB_REPORT_DIR` as a report with a `growth` section.
+    pub fn growth<R>(self, iterations: usize, mut op: impl FnMut() -> R) -> Growth {
+        let label = self.label.unwrap_or_else(default_label);
+        let warmup = (iterations / 5).max(1).min(iterations);
+        let (mut bytes, mut blocks) = (Vec::with_capacity(iterations), Vec::with_capacity(iterations));
+        if let Some(open) = Open::begin() {
+            for _ in 0..iterations {
+                drop(op());
+                let c = alloc::slot_counts(open.tag) - open.baseline;
+                bytes.push((c.bytes + c.c_bytes) as i64);
+                blocks.push((c.blocks + c.c_blocks) as i64);
+            }
+        }
+        let growth = Growth {
+            label,
+            warmup,
+            bytes,
+            blocks,
+        };
+        alloc::untracked(|| report::publish(&Report::from_growth(&growth)));
+        growth
+    }
+}
+
+/// A handle on the region running on some thread, to attribute another thread's allocations to it: a
+/// server thread handling the region's requests, a worker pool. Get it with [`RegionHandle::current`]
+/// inside the region and [`enter`](RegionHandle::enter) it on the other thread.
+///
+/// Allocations made after the region ended are attributed to no region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionHandle {
+    tag: u32,
+}
+
+/// While alive, this thread's allocations go to the entered region. Not `Send`: drop it on the thread
+/// that entered.
+#[must_use = "the region is only entered while the guard lives"]
+pub struct Entered {
+    previous: u32,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl RegionHandle {
+    /// The region this thread's allocations currently go to, if any.
+    pub fn current() -> Option<RegionHandle> {
+        let tag = alloc::thread_region();
+        (tag != 0).then_some(RegionHandle { tag })
+    }
+
+    /// Attributes this thread's allocations to the region until the guard is dropped.
+    pub fn enter(self) -> Entered {
+        alloc::untracked(|| LEASE.with(|_| ()));
+        Entered {
+            previous: alloc::set_thread_region(self.tag),
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        alloc::set_thread_region(self.previous);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reports: what a region left behind, as text for people and as versioned JSON for tools.
 
 use crate::alloc::{self, Counts};
+use crate::growth::Growth;
 use crate::os::{LeakedFd, LeakedThread};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -12,6 +13,23 @@ pub const REPORT_SCHEMA: &str = "leaklab.report/1";
 
 /// Environment variable naming a directory where every report is also written as JSON.
 pub const REPORT_DIR_ENV: &str = "LEAKLAB_REPORT_DIR";
+
+/// The per-iteration figures of a growth measurement, as carried in a JSON report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrowthSummary {
+    /// Iterations run.
+    pub iterations: usize,
+    /// Iterations discarded as warm-up.
+    pub warmup: usize,
+    /// Bytes left allocated per iteration after warm-up.
+    pub bytes_per_iteration: f64,
+    /// Blocks left allocated per iteration after warm-up.
+    pub blocks_per_iteration: f64,
+}
+
+// The rates are finite by construction (a least-squares slope over at least two points, or 0), so equality
+// is reflexive and `Report` can stay `Eq`.
+impl Eq for GrowthSummary {}
 
 /// The verdict of a region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +69,10 @@ pub struct Report {
     /// Threads started in the region and still running (with [`Region::track_threads`](crate::Region::track_threads)).
     #[serde(default)]
     pub threads: Vec<LeakedThread>,
+    /// For a [`growth`](crate::growth) measurement: the per-iteration figures (the verdict is `leak` when
+    /// the operation grows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growth: Option<GrowthSummary>,
     /// What was not checked, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -84,8 +106,27 @@ impl Report {
             fds,
             threads,
             notes,
+            growth: None,
             unavailable: None,
         }
+    }
+
+    pub(crate) fn from_growth(g: &Growth) -> Report {
+        let last = |v: &[i64]| v.last().copied().unwrap_or(0) as isize;
+        let counts = Counts {
+            blocks: last(&g.blocks),
+            bytes: last(&g.bytes),
+            ..Counts::default()
+        };
+        let mut report = Report::new(g.label.clone(), counts, Vec::new(), Vec::new(), Vec::new());
+        report.verdict = if g.is_growing() { Verdict::Leak } else { Verdict::Clean };
+        report.growth = Some(GrowthSummary {
+            iterations: g.iterations(),
+            warmup: g.warmup,
+            bytes_per_iteration: g.bytes_per_iteration(),
+            blocks_per_iteration: g.blocks_per_iteration(),
+        });
+        report
     }
 
     pub(crate) fn unavailable(label: String, why: &str) -> Report {
@@ -157,6 +198,16 @@ impl fmt::Display for Report {
                 self.label,
                 self.unavailable.as_deref().unwrap_or("unknown reason")
             ),
+            Verdict::Leak if self.growth.is_some() => {
+                let g = self.growth.as_ref().expect("checked by the match guard");
+                write!(
+                    f,
+                    "leaklab: `{}` grows by {:.1} bytes ({:.2} blocks) per iteration over {} iterations (after {} \
+                     of warm-up).\n  Each call leaves memory behind: in a long-running service this grows until it \
+                     runs out.",
+                    self.label, g.bytes_per_iteration, g.blocks_per_iteration, g.iterations, g.warmup
+                )
+            }
             Verdict::Leak => {
                 let mut what = Vec::new();
                 if self.leaked_blocks > 0 {
