@@ -54,7 +54,7 @@
 //! }
 //!
 //! proptest! {
-//!     #[test]
+//!     // In a test file this carries `#[test]`; here the doc example calls it directly.
 //!     fn run_leaks_nothing(sizes in prop::collection::vec(any::<u8>(), 0..20)) {
 //!         leaklab::prop_assert_no_leaks!(|| run(&sizes));
 //!     }
