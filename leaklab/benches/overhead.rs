@@ -107,6 +107,14 @@ fn time(tracked: bool, work: impl FnOnce()) -> Duration {
     start.elapsed()
 }
 
+/// As [`time`] with allocation sites recorded (a stack trace per allocation).
+fn time_with_sites(work: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    let report = leaklab::Region::new().sites(true).run(work);
+    assert!(report.is_clean(), "{report}");
+    start.elapsed()
+}
+
 fn on_two_threads(tracked: bool, n: usize, work: fn(usize)) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -165,6 +173,21 @@ fn main() {
         Some(1.3),
         || on_two_threads(false, n, |n| churn(&SYSTEM, n)),
         || on_two_threads(true, n, |n| churn(&LEAKLAB, n)),
+    );
+    let sites_n = n / 10;
+    let ratio = compare(
+        "Box<u64> churn, sites on (n/10)",
+        Some(5.0),
+        || time(false, || churn(&SYSTEM, sites_n)),
+        || time_with_sites(|| churn(&LEAKLAB, sites_n)),
+    );
+    let system_ns = {
+        let t = time(false, || churn(&SYSTEM, sites_n));
+        t.as_nanos() as f64 / sites_n as f64
+    };
+    println!(
+        "  sites on: about {:.0} ns per allocation+free ({ratio:.0}x System's {system_ns:.1} ns)",
+        ratio * system_ns
     );
     println!("reference (not leaklab): System + one global atomic counter");
     compare(

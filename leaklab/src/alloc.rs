@@ -33,7 +33,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// Bytes of header in front of every user pointer.
 pub(crate) const HEADER: usize = 16;
@@ -49,7 +49,27 @@ const MAX_SHARDS: usize = 64;
 
 const GUARD_RUST: u32 = 0x1EA4_0001;
 const GUARD_C: u32 = 0x1EA4_000C;
+/// Guards of blocks that carry a [`SiteRecord`] in front of their header.
+const GUARD_RUST_SITED: u32 = 0x1EA4_5001;
+const GUARD_C_SITED: u32 = 0x1EA4_500C;
 const GUARD_FREED: u32 = 0xF3EE_D1ED;
+
+/// Return addresses kept per block when allocation sites are recorded.
+pub(crate) const SITE_FRAMES: usize = 24;
+
+/// In front of the header of a block allocated with sites on: the call stack that allocated it, and the
+/// links of its region's list of such blocks. The links and `linked` are only touched with the slot's
+/// `sites_lock` held; `frames` is written before the record is linked.
+#[repr(C, align(16))]
+struct SiteRecord {
+    frames: [usize; SITE_FRAMES],
+    next: AtomicPtr<SiteRecord>,
+    prev: AtomicPtr<SiteRecord>,
+    linked: AtomicBool,
+}
+
+const SITE_BYTES: usize = std::mem::size_of::<SiteRecord>();
+const _: () = assert!(SITE_BYTES.is_multiple_of(HEADER));
 
 /// The kind of a block: allocated by Rust through `GlobalAlloc`, or by C through `leaklab_malloc`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,12 +120,19 @@ struct Slot {
     generation: AtomicU32,
     /// Tag of the enclosing region, 0 for a root region.
     parent: AtomicU32,
+    /// Guards `sites_head` and the links of the records in that list (site mode only; never taken on
+    /// the ordinary allocation path).
+    sites_lock: AtomicBool,
+    /// The region's blocks that carry a site record, newest first.
+    sites_head: AtomicPtr<SiteRecord>,
 }
 
 static SLOTS: [Slot; MAX_SLOTS] = [const {
     Slot {
         generation: AtomicU32::new(0),
         parent: AtomicU32::new(0),
+        sites_lock: AtomicBool::new(false),
+        sites_head: AtomicPtr::new(ptr::null_mut()),
     }
 }; MAX_SLOTS];
 static SHARDS: [Shard; MAX_SHARDS] = [const { Shard::new() }; MAX_SHARDS];
@@ -120,11 +147,13 @@ struct Local {
     shard: Cell<*const Shard>,
     /// Set while leaklab itself runs code that may allocate; such allocations are not attributed.
     busy: Cell<bool>,
+    /// Whether this thread's attributed allocations record their call stack.
+    sites: Cell<bool>,
 }
 
 thread_local! {
     static LOCAL: Local = const {
-        Local { region: Cell::new(0), shard: Cell::new(ptr::null()), busy: Cell::new(false) }
+        Local { region: Cell::new(0), shard: Cell::new(ptr::null()), busy: Cell::new(false), sites: Cell::new(false) }
     };
 }
 
@@ -228,12 +257,32 @@ fn add(shard: *const Shard, slot: usize, kind: Kind, blocks: isize, bytes: isize
     }
 }
 
-/// The region new allocations on this thread belong to (0 for none), and this thread's shard.
+/// Where a new block goes: its region's tag (0 for none), this thread's shard, and whether to record the
+/// block's allocation site.
+#[derive(Clone, Copy)]
+struct Target {
+    tag: u32,
+    shard: *const Shard,
+    sites: bool,
+}
+
+/// The target of new allocations on this thread.
 #[inline]
-fn local() -> (u32, *const Shard) {
+fn local() -> Target {
     LOCAL
-        .try_with(|l| (if l.busy.get() { 0 } else { l.region.get() }, l.shard.get()))
-        .unwrap_or((0, ptr::null()))
+        .try_with(|l| {
+            let busy = l.busy.get();
+            Target {
+                tag: if busy { 0 } else { l.region.get() },
+                shard: l.shard.get(),
+                sites: !busy && l.sites.get(),
+            }
+        })
+        .unwrap_or(Target {
+            tag: 0,
+            shard: ptr::null(),
+            sites: false,
+        })
 }
 
 /// This thread's shard, or null for the shared one.
@@ -242,20 +291,44 @@ fn local_shard() -> *const Shard {
     LOCAL.try_with(|l| l.shard.get()).unwrap_or(ptr::null())
 }
 
+/// The shape of a block: who allocated it, and whether it carries a site record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shape {
+    kind: Kind,
+    sited: bool,
+}
+
+impl Shape {
+    fn guard(self) -> u32 {
+        match (self.kind, self.sited) {
+            (Kind::Rust, false) => GUARD_RUST,
+            (Kind::C, false) => GUARD_C,
+            (Kind::Rust, true) => GUARD_RUST_SITED,
+            (Kind::C, true) => GUARD_C_SITED,
+        }
+    }
+}
+
 /// Offset from the base of a block to its user pointer.
 #[inline]
-fn offset(align: usize, kind: Kind) -> usize {
-    match kind {
-        Kind::Rust => align.max(HEADER),
-        Kind::C => C_PREFIX + HEADER,
+fn offset(align: usize, shape: Shape) -> usize {
+    match shape {
+        // Round up with a mask (alignments are powers of two): a division here would be evaluated
+        // speculatively on every allocation.
+        Shape { sited: true, .. } => {
+            let a = align.max(HEADER);
+            (SITE_BYTES + HEADER + a - 1) & !(a - 1)
+        }
+        Shape { kind: Kind::Rust, .. } => align.max(HEADER),
+        Shape { kind: Kind::C, .. } => C_PREFIX + HEADER,
     }
 }
 
 /// The layout passed to `System` for a user layout, or `None` when it would overflow.
 #[inline]
-fn outer_layout(layout: Layout, kind: Kind) -> Option<Layout> {
+fn outer_layout(layout: Layout, shape: Shape) -> Option<Layout> {
     let align = layout.align().max(HEADER);
-    let size = layout.size().checked_add(offset(layout.align(), kind))?;
+    let size = layout.size().checked_add(offset(layout.align(), shape))?;
     // `Layout`'s own rule: the size rounded up to the alignment must not exceed isize::MAX.
     if size > isize::MAX as usize - (align - 1) {
         return None;
@@ -275,22 +348,42 @@ unsafe fn header<'a>(user: *mut u8) -> &'a mut Header {
 /// The layout a live block was allocated with; `layout` is the block's user layout.
 ///
 /// # Safety
-/// `outer_layout(layout, kind)` returned `Some` when the block was allocated.
+/// `outer_layout(layout, shape)` returned `Some` when the block was allocated.
 #[inline]
-unsafe fn live_outer_layout(layout: Layout, kind: Kind) -> Layout {
+unsafe fn live_outer_layout(layout: Layout, shape: Shape) -> Layout {
     // SAFETY: the same computation succeeded when the block was allocated, so it cannot overflow now.
     unsafe {
-        Layout::from_size_align_unchecked(layout.size() + offset(layout.align(), kind), layout.align().max(HEADER))
+        Layout::from_size_align_unchecked(
+            layout.size() + offset(layout.align(), shape),
+            layout.align().max(HEADER),
+        )
     }
 }
 
-/// Allocates a block for `layout`, attributed to region `tag` (0 for none) and counted in `shard`.
+/// Allocates a block for `layout` for `target`. A sited block copies its frames from `inherit` when that
+/// is not null (a block moved by realloc keeps its allocation site) and records the current stack if not.
 ///
 /// # Safety
-/// As [`GlobalAlloc::alloc`]; `layout` may have size zero.
-#[inline]
-unsafe fn alloc_block(layout: Layout, kind: Kind, (tag, shard): (u32, *const Shard), zeroed: bool) -> *mut u8 {
-    let Some(outer) = outer_layout(layout, kind) else {
+/// As [`GlobalAlloc::alloc`]; `layout` may have size zero; `inherit` is null or a live block's record.
+#[inline(always)] // the hot path: measured 25% slower when LLVM chose not to inline it
+unsafe fn alloc_block(layout: Layout, kind: Kind, target: Target, zeroed: bool, inherit: *const SiteRecord) -> *mut u8 {
+    // A stale tag (a region that ended while this thread still pointed at it) is not recorded.
+    let tag = if is_current(target.tag) { target.tag } else { 0 };
+    if target.sites && tag != 0 {
+        // SAFETY: forwarded contract.
+        return unsafe { alloc_sited(layout, kind, tag, target.shard, inherit) };
+    }
+    // SAFETY: forwarded contract; a constant shape keeps this path as short as it was before sites.
+    unsafe { alloc_shaped(layout, Shape { kind, sited: false }, tag, target.shard, zeroed) }
+}
+
+/// Allocates a block of `shape` for region `tag` (0 for none) and writes its header.
+///
+/// # Safety
+/// As [`GlobalAlloc::alloc`]; `tag` is 0 or current.
+#[inline(always)]
+unsafe fn alloc_shaped(layout: Layout, shape: Shape, tag: u32, shard: *const Shard, zeroed: bool) -> *mut u8 {
+    let Some(outer) = outer_layout(layout, shape) else {
         return ptr::null_mut();
     };
     // SAFETY: `outer` has a non-zero size (it includes the header).
@@ -305,34 +398,173 @@ unsafe fn alloc_block(layout: Layout, kind: Kind, (tag, shard): (u32, *const Sha
         return base;
     }
     // SAFETY: `offset` is within `outer`, so `user` and the header before it lie inside the new block.
-    let user = unsafe { base.add(offset(layout.align(), kind)) };
-    // A stale tag (a region that ended while this thread still pointed at it) is not recorded.
-    let tag = if is_current(tag) {
-        count_current(tag, shard, kind, 1, layout.size() as isize);
-        tag
-    } else {
-        0
-    };
-    let guard = if kind == Kind::C { GUARD_C } else { GUARD_RUST };
+    let user = unsafe { base.add(offset(layout.align(), shape)) };
+    if tag != 0 {
+        count_current(tag, shard, shape.kind, 1, layout.size() as isize);
+    }
     // SAFETY: the header lies inside the block just allocated and is 16-byte aligned (invariant 1).
     unsafe {
         user.sub(HEADER).cast::<Header>().write(Header {
             size: layout.size(),
             tag,
-            guard,
+            guard: shape.guard(),
         })
     };
     user
 }
 
-/// Checks the guard of a block about to be freed or resized, aborting with a clear message when it is not
-/// a live block of the expected kind.
+/// Allocates a block that records its allocation site (zero-filled, so that the leak report reads
+/// initialised words; see `collect_sites`). Out of line: site mode is the slow, opt-in path.
+///
+/// # Safety
+/// As [`GlobalAlloc::alloc`]; `tag` is current; `inherit` is null or a live record.
+#[cold]
+#[inline(never)]
+unsafe fn alloc_sited(
+    layout: Layout,
+    kind: Kind,
+    tag: u32,
+    shard: *const Shard,
+    inherit: *const SiteRecord,
+) -> *mut u8 {
+    // SAFETY: forwarded contract.
+    let user = unsafe { alloc_shaped(layout, Shape { kind, sited: true }, tag, shard, true) };
+    if !user.is_null() {
+        // SAFETY: a sited block was just allocated with room for its record; `inherit` per our contract.
+        unsafe { record_site(user, tag, inherit) };
+    }
+    user
+}
+
+/// Writes the site record of a new sited block and links it into its region's list. Out of line, so
+/// the ordinary allocation path stays as small as it was without sites.
+///
+/// # Safety
+/// `user` is a new sited block of region `tag` (SITE_BYTES of room before its header); `inherit` is null
+/// or a live record.
+#[cold]
+#[inline(never)]
+unsafe fn record_site(user: *mut u8, tag: u32, inherit: *const SiteRecord) {
+    // SAFETY: per the contract the record's room is valid for writes and 16-byte aligned.
+    unsafe {
+        let record = user.sub(HEADER + SITE_BYTES).cast::<SiteRecord>();
+        record.write(SiteRecord {
+            frames: if inherit.is_null() {
+                capture_frames()
+            } else {
+                (*inherit).frames
+            },
+            next: AtomicPtr::new(ptr::null_mut()),
+            prev: AtomicPtr::new(ptr::null_mut()),
+            linked: AtomicBool::new(false),
+        });
+        link_site(tag, record);
+    }
+}
+
+/// The return addresses of the current call stack, innermost first, without allocating.
+fn capture_frames() -> [usize; SITE_FRAMES] {
+    let mut frames = [0; SITE_FRAMES];
+    let mut n = 0;
+    untracked(|| {
+        // SAFETY: on the platforms leaklab supports (Linux, via _Unwind_Backtrace) the unwinder is
+        // thread-safe and does not call back into this allocator; the closure does not panic.
+        unsafe {
+            backtrace::trace_unsynchronized(|frame| {
+                frames[n] = frame.ip() as usize;
+                n += 1;
+                n < SITE_FRAMES
+            })
+        }
+    });
+    frames
+}
+
+fn lock_sites(slot: &Slot) {
+    while slot
+        .sites_lock
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::hint::spin_loop();
+    }
+}
+
+fn unlock_sites(slot: &Slot) {
+    slot.sites_lock.store(false, Ordering::Release);
+}
+
+/// Adds `record` to the front of region `tag`'s list of sited blocks.
+#[inline(never)]
+///
+/// # Safety
+/// `record` is a fully written, unlinked record of a live block.
+unsafe fn link_site(tag: u32, record: *mut SiteRecord) {
+    let slot = slot_of(tag);
+    lock_sites(slot);
+    // SAFETY: the list and its records' links are only touched with the lock held; records in the list
+    // belong to live blocks (a block unlinks itself before it is freed).
+    unsafe {
+        let head = slot.sites_head.load(Ordering::Relaxed);
+        (*record).next.store(head, Ordering::Relaxed);
+        if !head.is_null() {
+            (*head).prev.store(record, Ordering::Relaxed);
+        }
+        (*record).linked.store(true, Ordering::Relaxed);
+    }
+    slot.sites_head.store(record, Ordering::Relaxed);
+    unlock_sites(slot);
+}
+
+/// Removes `record` from region `tag`'s list, if it is still in it.
+///
+/// # Safety
+/// `record` belongs to a live sited block of region `tag`.
+#[cold]
+#[inline(never)]
+unsafe fn unlink_site(tag: u32, record: *mut SiteRecord) {
+    let slot = slot_of(tag);
+    lock_sites(slot);
+    // SAFETY: as in `link_site`; a record detached by `collect_sites` has `linked == false`.
+    unsafe {
+        if (*record).linked.load(Ordering::Relaxed) {
+            let (prev, next) = (
+                (*record).prev.load(Ordering::Relaxed),
+                (*record).next.load(Ordering::Relaxed),
+            );
+            if prev.is_null() {
+                slot.sites_head.store(next, Ordering::Relaxed);
+            } else {
+                (*prev).next.store(next, Ordering::Relaxed);
+            }
+            if !next.is_null() {
+                (*next).prev.store(prev, Ordering::Relaxed);
+            }
+            (*record).linked.store(false, Ordering::Relaxed);
+        }
+    }
+    unlock_sites(slot);
+}
+
+/// Checks the guard of a block about to be freed or resized and returns its shape, aborting with a clear
+/// message when it is not a live block of the expected kind.
 #[inline]
-fn check_guard(h: &Header, kind: Kind, what: &str) {
-    let expected = if kind == Kind::C { GUARD_C } else { GUARD_RUST };
-    if h.guard != expected {
+fn check_guard(h: &Header, kind: Kind, what: &str) -> Shape {
+    let plain = Shape { kind, sited: false };
+    if h.guard == plain.guard() {
+        return plain;
+    }
+    check_sited_guard(h, kind, what)
+}
+
+#[cold]
+#[inline(never)]
+fn check_sited_guard(h: &Header, kind: Kind, what: &str) -> Shape {
+    let sited = Shape { kind, sited: true };
+    if h.guard != sited.guard() {
         bad_guard(h, what);
     }
+    sited
 }
 
 #[cold]
@@ -346,7 +578,7 @@ fn bad_guard(h: &Header, what: &str) -> ! {
             what,
             ")",
         ]);
-    } else if h.guard == GUARD_RUST || h.guard == GUARD_C {
+    } else if [GUARD_RUST, GUARD_C, GUARD_RUST_SITED, GUARD_C_SITED].contains(&h.guard) {
         abort_with(&[
             "leaklab: ",
             what,
@@ -365,37 +597,71 @@ fn bad_guard(h: &Header, what: &str) -> ! {
 ///
 /// # Safety
 /// `user` was returned by [`alloc_block`] with the same `layout` and `kind`, and is live.
-#[inline]
+#[inline(always)] // the hot path: measured 25% slower when LLVM chose not to inline it
 unsafe fn free_block(user: *mut u8, layout: Layout, kind: Kind, what: &str) {
     // SAFETY: the caller guarantees `user` is a live block of ours.
+    let shape = check_guard(unsafe { header(user) }, kind, what);
+    if shape.sited {
+        // SAFETY: forwarded contract.
+        return unsafe { free_sited(user, layout, kind) };
+    }
+    // SAFETY: forwarded contract; a constant shape keeps this path as short as it was before sites.
+    unsafe { free_shaped(user, layout, Shape { kind, sited: false }) }
+}
+
+/// Uncounts and frees a live block of `shape`.
+///
+/// # Safety
+/// `user` is a live block of ours of this `shape`, allocated with `layout`.
+#[inline(always)]
+unsafe fn free_shaped(user: *mut u8, layout: Layout, shape: Shape) {
+    // SAFETY: the caller guarantees `user` is a live block of ours.
     let h = unsafe { header(user) };
-    check_guard(h, kind, what);
     if h.tag != 0 {
-        count(h.tag, local_shard(), kind, -1, -(h.size as isize));
+        count(h.tag, local_shard(), shape.kind, -1, -(h.size as isize));
     }
     h.guard = GUARD_FREED;
     // SAFETY: `base` and the outer layout are exactly what `alloc_block` passed to System.
-    unsafe { System.dealloc(user.sub(offset(layout.align(), kind)), live_outer_layout(layout, kind)) };
+    unsafe {
+        System.dealloc(
+            user.sub(offset(layout.align(), shape)),
+            live_outer_layout(layout, shape),
+        )
+    };
 }
 
-/// Resizes a live block, keeping its attribution.
+/// Frees a sited block: out of its region's list first, then as usual.
+///
+/// # Safety
+/// `user` is a live sited block of ours, allocated with `layout`.
+#[cold]
+#[inline(never)]
+unsafe fn free_sited(user: *mut u8, layout: Layout, kind: Kind) {
+    // SAFETY: a sited block's record sits right before its header; the block is still live.
+    unsafe {
+        unlink_site(header(user).tag, user.sub(HEADER + SITE_BYTES).cast());
+        free_shaped(user, layout, Shape { kind, sited: true });
+    }
+}
+
+/// Resizes a live block, keeping its attribution (and its allocation site).
 ///
 /// # Safety
 /// As [`GlobalAlloc::realloc`], with `kind` the block's kind.
 unsafe fn realloc_block(user: *mut u8, layout: Layout, new_size: usize, kind: Kind, what: &str) -> *mut u8 {
     // SAFETY: the caller guarantees `user` is a live block of ours.
     let h = unsafe { header(user) };
-    check_guard(h, kind, what);
+    let shape = check_guard(h, kind, what);
     let (tag, old_size) = (h.tag, h.size);
     let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
         return ptr::null_mut();
     };
-    if layout.align() <= HEADER || kind == Kind::C {
+    if !shape.sited && (layout.align() <= HEADER || kind == Kind::C) {
         // The header moves with the data: System.realloc keeps the (base-relative) offset.
-        let (Some(outer), Some(new_outer)) = (outer_layout(layout, kind), outer_layout(new_layout, kind)) else {
+        let (Some(outer), Some(new_outer)) = (outer_layout(layout, shape), outer_layout(new_layout, shape)) else {
             return ptr::null_mut();
         };
-        let off = offset(layout.align(), kind);
+        let off = offset(layout.align(), shape);
         // SAFETY: `base`/`outer` are what alloc_block passed to System; `new_outer.size()` is non-zero.
         let base = unsafe { System.realloc(user.sub(off), outer, new_outer.size()) };
         if base.is_null() {
@@ -410,9 +676,21 @@ unsafe fn realloc_block(user: *mut u8, layout: Layout, new_size: usize, kind: Ki
         }
         user
     } else {
-        // Over-aligned: System.realloc would not keep our alignment, so move by hand.
-        // SAFETY: valid layout; the new block is attributed to the same region as the old one.
-        let new = unsafe { alloc_block(new_layout, kind, (tag, local_shard()), false) };
+        // Over-aligned (System.realloc would not keep the alignment) or sited (its list links must not
+        // move under the list): allocate, copy, free. The new block keeps the region and the site.
+        let target = Target {
+            tag,
+            shard: local_shard(),
+            sites: shape.sited,
+        };
+        let inherit = if shape.sited {
+            // SAFETY: a sited block's record sits right before its header.
+            unsafe { user.sub(HEADER + SITE_BYTES).cast::<SiteRecord>().cast_const() }
+        } else {
+            ptr::null()
+        };
+        // SAFETY: valid layout; `inherit` is null or the live old block's record.
+        let new = unsafe { alloc_block(new_layout, kind, target, false, inherit) };
         if !new.is_null() {
             // SAFETY: both blocks are live, distinct, and at least min(old, new) bytes long.
             unsafe {
@@ -431,13 +709,13 @@ unsafe impl GlobalAlloc for LeakLab {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        unsafe { alloc_block(layout, Kind::Rust, local(), false) }
+        unsafe { alloc_block(layout, Kind::Rust, local(), false, ptr::null()) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        unsafe { alloc_block(layout, Kind::Rust, local(), true) }
+        unsafe { alloc_block(layout, Kind::Rust, local(), true, ptr::null()) }
     }
 
     #[inline]
@@ -463,7 +741,7 @@ const C_ALIGN: usize = 16;
 pub unsafe extern "C" fn leaklab_malloc(size: usize) -> *mut core::ffi::c_void {
     match Layout::from_size_align(size, C_ALIGN) {
         // SAFETY: alloc_block accepts any valid layout, including size zero.
-        Ok(l) => unsafe { alloc_block(l, Kind::C, local(), false).cast() },
+        Ok(l) => unsafe { alloc_block(l, Kind::C, local(), false, ptr::null()).cast() },
         Err(_) => ptr::null_mut(),
     }
 }
@@ -476,7 +754,7 @@ pub unsafe extern "C" fn leaklab_malloc(size: usize) -> *mut core::ffi::c_void {
 pub unsafe extern "C" fn leaklab_calloc(n: usize, size: usize) -> *mut core::ffi::c_void {
     match n.checked_mul(size).map(|s| Layout::from_size_align(s, C_ALIGN)) {
         // SAFETY: as in leaklab_malloc.
-        Some(Ok(l)) => unsafe { alloc_block(l, Kind::C, local(), true).cast() },
+        Some(Ok(l)) => unsafe { alloc_block(l, Kind::C, local(), true, ptr::null()).cast() },
         _ => ptr::null_mut(),
     }
 }
@@ -666,6 +944,88 @@ pub(crate) fn slot_counts(tag: u32) -> Counts {
     total
 }
 
+/// Turns allocation-site recording on or off for this thread's attributed allocations; returns the
+/// previous setting.
+pub(crate) fn set_thread_sites(on: bool) -> bool {
+    LOCAL.try_with(|l| l.sites.replace(on)).unwrap_or(false)
+}
+
+/// A sited block still allocated when its region ended, as read by [`collect_sites`].
+#[derive(Clone, Debug)]
+pub(crate) struct SiteBlock {
+    /// User bytes.
+    pub size: usize,
+    /// Rust or C.
+    pub kind: Kind,
+    /// Return addresses of the allocating call stack, innermost first (0 = none).
+    pub frames: [usize; SITE_FRAMES],
+    /// The block's first two words (an `Rc`/`Arc` allocation starts with its strong and weak counts).
+    pub head: [usize; 2],
+    /// Indices (into the returned list) of the blocks whose address this block's words hold.
+    pub points_to: Vec<usize>,
+}
+
+/// Takes the list of region `tag`'s sited blocks that are still allocated, reading each block's words to
+/// find pointers into the others, and empties the list (later frees of those blocks leave it alone).
+///
+/// Blocks cannot be freed meanwhile: a sited block unlinks itself under the same lock before it is freed.
+pub(crate) fn collect_sites(tag: u32) -> Vec<SiteBlock> {
+    let slot = slot_of(tag);
+    untracked(|| {
+        let mut found: Vec<(usize, *mut SiteRecord)> = Vec::new();
+        lock_sites(slot);
+        let mut record = slot.sites_head.swap(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: every record in the list belongs to a live block (invariant of link/unlink) and stays
+        // live while the lock is held; user data starts SITE_BYTES + HEADER after the record.
+        unsafe {
+            while !record.is_null() {
+                found.push(((record as usize) + SITE_BYTES + HEADER, record));
+                (*record).linked.store(false, Ordering::Relaxed);
+                record = (*record).next.load(Ordering::Relaxed);
+            }
+        }
+        // Address-sorted, to find which block an address points into.
+        found.sort_unstable_by_key(|&(addr, _)| addr);
+        let mut blocks = Vec::with_capacity(found.len());
+        for &(addr, record) in &found {
+            // SAFETY: as above; the header precedes the user data.
+            let (size, kind, frames) = unsafe {
+                let h = header(addr as *mut u8);
+                let kind = if h.guard == GUARD_C_SITED { Kind::C } else { Kind::Rust };
+                (h.size, kind, (*record).frames)
+            };
+            // SAFETY: sited blocks are zero-filled at allocation, so all `size` bytes are initialised; the
+            // block stays allocated while the lock is held. Reads are volatile because other threads may
+            // still hold the block (a leak is, by definition, still reachable by someone).
+            let word = |i: usize| unsafe { ptr::read_volatile((addr as *const usize).add(i)) };
+            let words = size / std::mem::size_of::<usize>();
+            let mut points_to = Vec::new();
+            for i in 0..words {
+                let v = word(i);
+                let j = found.partition_point(|&(a, _)| a <= v);
+                if j > 0 {
+                    let target = j - 1;
+                    // SAFETY: `found[target]` is a live sited block (see above).
+                    let target_size = unsafe { header(found[target].0 as *mut u8).size };
+                    if v < found[target].0 + target_size.max(1) && !points_to.contains(&target) {
+                        points_to.push(target);
+                    }
+                }
+            }
+            let head = if words >= 2 { [word(0), word(1)] } else { [0, 0] };
+            blocks.push(SiteBlock {
+                size,
+                kind,
+                frames,
+                head,
+                points_to,
+            });
+        }
+        unlock_sites(slot);
+        blocks
+    })
+}
+
 /// Size of the header leaklab adds to each block, in bytes (for the docs and benchmarks).
 pub const HEADER_BYTES: usize = HEADER;
 
@@ -683,6 +1043,25 @@ mod tests {
     #[test]
     fn outer_layout_rejects_overflow() {
         let huge = Layout::from_size_align(isize::MAX as usize - 8, 8).unwrap();
-        assert!(outer_layout(huge, Kind::Rust).is_none());
+        assert!(
+            outer_layout(
+                huge,
+                Shape {
+                    kind: Kind::Rust,
+                    sited: false
+                }
+            )
+            .is_none()
+        );
+        assert!(
+            outer_layout(
+                huge,
+                Shape {
+                    kind: Kind::C,
+                    sited: true
+                }
+            )
+            .is_none()
+        );
     }
 }

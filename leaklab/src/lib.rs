@@ -144,12 +144,14 @@ mod growth;
 mod os;
 mod region;
 mod report;
+mod sites;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
 pub use growth::{GROWING_BLOCKS_PER_ITERATION, GROWING_BYTES_PER_ITERATION, Growth};
 pub use os::{LeakedFd, LeakedThread, ledgers_available};
 pub use region::{DEFAULT_SETTLE, Entered, Region, RegionHandle};
 pub use report::{GrowthSummary, REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
+pub use sites::{CycleMember, LeakCycle, LeakGroup, LeakKind, Site};
 
 /// Runs `f` in a tracked region on this thread and reports what it left allocated. `f`'s return value is
 /// dropped inside the region. Same as `Region::new().run(f)`.

@@ -34,6 +34,7 @@ pub struct Region {
     settle: Option<Duration>,
     fds: bool,
     threads: bool,
+    sites: Option<bool>,
 }
 
 impl Region {
@@ -52,6 +53,14 @@ impl Region {
     /// The longest time to wait for other threads' frees when the region ends with blocks outstanding.
     pub fn settle(mut self, budget: Duration) -> Self {
         self.settle = Some(budget);
+        self
+    }
+
+    /// Record where each block is allocated, so a leak report groups leaked blocks by allocation site and
+    /// explains cycles between them. Slower (a stack trace per allocation); off by default, or on for every
+    /// region with `LEAKLAB_SITES=1`.
+    pub fn sites(mut self, on: bool) -> Self {
+        self.sites = Some(on);
         self
     }
 
@@ -87,9 +96,11 @@ impl Region {
         };
         let _lock = (fds || threads).then(ProcessLock::acquire);
         let before = alloc::untracked(|| Snapshot::take(fds, threads));
-        let Some(open) = Open::begin() else {
+        let sites = self.sites.unwrap_or_else(sites_from_env);
+        let Some(mut open) = Open::begin() else {
             return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
         };
+        open.record_sites(sites);
         drop(f());
         let left = open.end(settle, |counts| {
             alloc::untracked(|| {
@@ -104,10 +115,21 @@ impl Region {
                         .into_iter()
                         .map(|(tid, name)| LeakedThread { tid, name })
                         .collect(),
+                    sited: None,
                 }
             })
         });
-        let report = alloc::untracked(|| Report::new(label, left.counts, left.fds, left.threads, notes));
+        let report = alloc::untracked(|| {
+            let mut report = Report::new(label, left.counts, left.fds, left.threads, notes);
+            if let Some(blocks) = left.sited {
+                (report.groups, report.cycles) = crate::sites::explain(&blocks);
+            } else if report.leaked_blocks > 0 {
+                report
+                    .notes
+                    .push("run with LEAKLAB_SITES=1 to see where each leaked block was allocated".into());
+            }
+            report
+        });
         report::publish(&report);
         report
     }
@@ -134,11 +156,19 @@ impl Snapshot {
 }
 
 /// What a region has left behind at one moment.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 struct Outstanding {
     counts: Counts,
     fds: Vec<LeakedFd>,
     threads: Vec<LeakedThread>,
+    /// The leaked blocks with their sites, when the region recorded sites (filled in after settling).
+    sited: Option<Vec<alloc::SiteBlock>>,
+}
+
+impl PartialEq for Outstanding {
+    fn eq(&self, other: &Self) -> bool {
+        (self.counts, &self.fds, &self.threads) == (other.counts, &other.fds, &other.threads)
+    }
 }
 
 impl Outstanding {
@@ -222,6 +252,10 @@ fn default_label() -> String {
     std::thread::current().name().unwrap_or("unnamed thread").to_owned()
 }
 
+fn sites_from_env() -> bool {
+    std::env::var("LEAKLAB_SITES").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
 fn settle_from_env() -> Duration {
     std::env::var("LEAKLAB_SETTLE_MS")
         .ok()
@@ -255,6 +289,9 @@ struct Open {
     parent: u32,
     baseline: Counts,
     ended: bool,
+    /// Whether this region records allocation sites, and the thread's setting before it.
+    sites: bool,
+    sites_before: bool,
 }
 
 impl Open {
@@ -273,18 +310,30 @@ impl Open {
             parent,
             baseline,
             ended: false,
+            sites: false,
+            sites_before: false,
         })
+    }
+
+    fn record_sites(&mut self, on: bool) {
+        self.sites = on;
+        self.sites_before = alloc::set_thread_sites(on);
     }
 
     /// Stops attributing allocations to the region, waits for in-flight frees (and closes, and thread
     /// exits), and returns what is left. `observe` adds the process-wide ledgers to the block counts.
     fn end(mut self, budget: Duration, observe: impl Fn(Counts) -> Outstanding) -> Outstanding {
         alloc::set_thread_region(self.parent);
-        let left = settle(
+        alloc::set_thread_sites(self.sites_before);
+        let mut left = settle(
             || observe(alloc::slot_counts(self.tag) - self.baseline),
             Outstanding::is_empty,
             budget,
         );
+        if self.sites {
+            left.sited = Some(alloc::collect_sites(self.tag));
+            self.sites = false;
+        }
         self.close();
         left
     }
@@ -294,6 +343,11 @@ impl Open {
             return;
         }
         alloc::set_thread_region(self.parent);
+        if self.sites {
+            // Unwinding past the region: detach its sited blocks from the slot's list.
+            alloc::set_thread_sites(self.sites_before);
+            alloc::collect_sites(self.tag);
+        }
         let tag = self.tag;
         alloc::untracked(|| {
             OPEN.with(|open| {

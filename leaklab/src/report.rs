@@ -3,6 +3,7 @@
 use crate::alloc::{self, Counts};
 use crate::growth::Growth;
 use crate::os::{LeakedFd, LeakedThread};
+use crate::sites::{LeakCycle, LeakGroup};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
@@ -69,6 +70,12 @@ pub struct Report {
     /// Threads started in the region and still running (with [`Region::track_threads`](crate::Region::track_threads)).
     #[serde(default)]
     pub threads: Vec<LeakedThread>,
+    /// Leaked blocks grouped by kind and allocation site (with [`Region::sites`](crate::Region::sites)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<LeakGroup>,
+    /// Leaked blocks that keep each other alive (with [`Region::sites`](crate::Region::sites)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<LeakCycle>,
     /// For a [`growth`](crate::growth) measurement: the per-iteration figures (the verdict is `leak` when
     /// the operation grows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +113,8 @@ impl Report {
             fds,
             threads,
             notes,
+            groups: Vec::new(),
+            cycles: Vec::new(),
             growth: None,
             unavailable: None,
         }
@@ -241,6 +250,7 @@ impl fmt::Display for Report {
                         plural(self.c_blocks, "block", "blocks")
                     )?;
                 }
+                self.fmt_groups(f)?;
                 for fd in &self.fds {
                     write!(f, "\n  still open: fd {} -> {}", fd.fd, fd.path)?;
                 }
@@ -251,7 +261,7 @@ impl fmt::Display for Report {
                 for note in &self.notes {
                     write!(f, "\n  note: {note}")?;
                 }
-                if self.leaked_blocks > 0 {
+                if self.leaked_blocks > 0 && self.groups.is_empty() {
                     write!(
                         f,
                         "\n  Memory: allocated while the checked code ran and still allocated after it returned. Usual\n  \
@@ -273,6 +283,63 @@ impl fmt::Display for Report {
                 Ok(())
             }
         }
+    }
+}
+
+impl Report {
+    /// The allocation-site groups, the cycles, and one line of advice per kind of leak found.
+    fn fmt_groups(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let site = |s: &Option<crate::Site>| {
+            s.as_ref()
+                .map_or("an unknown site (no debug info)".to_owned(), ToString::to_string)
+        };
+        for g in &self.groups {
+            let rc = if g.rc { " (`Rc`)" } else { "" };
+            write!(
+                f,
+                "\n  {}, {}{rc}: {}, allocated at {}",
+                plural(g.blocks, "block", "blocks"),
+                plural(g.bytes, "byte", "bytes"),
+                g.kind.label(),
+                site(&g.site)
+            )?;
+        }
+        for c in &self.cycles {
+            let what = if c.members.iter().all(|m| m.rc) {
+                "`Rc` allocations"
+            } else {
+                "blocks"
+            };
+            if c.members.len() == 1 {
+                write!(f, "\n  cycle: 1 {} points to itself:", what.trim_end_matches('s'))?;
+            } else {
+                write!(f, "\n  cycle: {} {what} keep each other alive:", c.members.len())?;
+            }
+            for (i, m) in c.members.iter().enumerate() {
+                let arrow = if i == 0 { "  " } else { "->" };
+                let rc = if m.rc { "Rc, " } else { "" };
+                write!(
+                    f,
+                    "\n    {arrow} {rc}{}, allocated at {}",
+                    plural(m.bytes, "byte", "bytes"),
+                    site(&m.site)
+                )?;
+            }
+            write!(f, "\n    -> back to the first")?;
+            if c.others > 0 {
+                write!(
+                    f,
+                    " (and {} more in the same tangle)",
+                    plural(c.others, "block", "blocks")
+                )?;
+            }
+        }
+        let mut kinds: Vec<_> = self.groups.iter().map(|g| g.kind).collect();
+        kinds.dedup();
+        for kind in kinds {
+            write!(f, "\n  {}: {}", kind.label(), kind.advice())?;
+        }
+        Ok(())
     }
 }
 
