@@ -98,7 +98,7 @@ fn mixed<A: GlobalAlloc>(a: &A, n: usize) {
 /// Runs `work` once and returns how long it took; leaklab's side runs inside a region.
 fn time(tracked: bool, work: impl FnOnce()) -> Duration {
     let start = Instant::now();
-        if tracked {
+    if tracked {
         // Sites off explicitly: the workspace's .cargo/config.toml turns them on for tests.
         let report = leaklab::Region::new().sites(false).run(work);
         assert!(report.is_clean(), "{report}");
