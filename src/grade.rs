@@ -49,11 +49,18 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Passed => write!(f, "passed"),
             Outcome::Leaking { last } => {
+                let plural = |n: usize, one: &str| {
+                    if n == 1 {
+                        format!("1 {one}")
+                    } else {
+                        format!("{n} {one}s")
+                    }
+                };
                 write!(
                     f,
-                    "leaking ({} blocks, {} bytes in the smallest failing case)",
-                    last.leaked_blocks(),
-                    last.leaked_bytes()
+                    "leaking ({}, {} in the smallest failing case)",
+                    plural(last.leaked_blocks(), "block"),
+                    plural(last.leaked_bytes(), "byte")
                 )
             }
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
@@ -96,11 +103,22 @@ impl fmt::Display for GradeError {
 
 impl std::error::Error for GradeError {}
 
+/// A built spec: its test binary and the crate directory it runs in (as `cargo test` runs it).
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The test binary.
+    pub binary: PathBuf,
+    /// The crate's directory.
+    pub dir: PathBuf,
+}
+
 #[derive(Deserialize)]
 struct CargoMessage {
     reason: String,
     #[serde(default)]
     executable: Option<PathBuf>,
+    #[serde(default)]
+    manifest_path: Option<PathBuf>,
     #[serde(default)]
     target: Option<CargoTarget>,
     #[serde(default)]
@@ -115,7 +133,7 @@ struct CargoTarget {
 /// Builds the `spec` test of each package in one cargo call and returns each package's test binary.
 ///
 /// When the build fails, the error holds cargo's messages so the learner sees the compiler's words.
-pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, PathBuf>, GradeError> {
+pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, Spec>, GradeError> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root).args([
         "test",
@@ -149,8 +167,14 @@ pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, Pa
         if msg.reason != "compiler-artifact" || msg.target.as_ref().is_none_or(|t| t.name != "spec") {
             continue;
         }
-        if let (Some(exe), Some(name)) = (msg.executable, package_name(&msg.package_id)) {
-            binaries.insert(name, exe);
+        if let (Some(binary), Some(name)) = (msg.executable, package_name(&msg.package_id)) {
+            let dir = msg
+                .manifest_path
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(root)
+                .to_owned();
+            binaries.insert(name, Spec { binary, dir });
         }
     }
     for p in packages {
@@ -172,8 +196,9 @@ fn package_name(id: &str) -> Option<String> {
     }
 }
 
-/// Runs a spec binary with a fresh report directory, killing its whole process group after `timeout`.
-pub fn run_spec(binary: &Path, timeout: Duration) -> Result<Run, GradeError> {
+/// Runs a spec with a fresh report directory, killing its whole process group after `timeout`.
+pub fn run_spec(spec: &Spec, timeout: Duration) -> Result<Run, GradeError> {
+    let binary = spec.binary.as_path();
     let scratch =
         tempfile::tempdir().map_err(|e| GradeError(format!("could not create a temporary directory: {e}")))?;
     let reports = scratch.path().join("reports");
@@ -181,6 +206,7 @@ pub fn run_spec(binary: &Path, timeout: Duration) -> Result<Run, GradeError> {
     let log = std::fs::File::create(&log_path).map_err(|e| GradeError(format!("{}: {e}", log_path.display())))?;
     let start = Instant::now();
     let mut child = Command::new(binary)
+        .current_dir(&spec.dir)
         .env(leaklab::REPORT_DIR_ENV, &reports)
         .env("RUST_BACKTRACE", "0")
         .stdout(log.try_clone().map_err(|e| GradeError(e.to_string()))?)

@@ -1,5 +1,9 @@
-//! The leaklab workshop: the exercise catalogue, grading, and the runner's state, used by `cargo run`.
+//! The leaklab workshop: the exercise catalogue, grading, the runner's state, the self-check and the
+//! results export, used by `cargo run`.
 
 pub mod catalogue;
 pub mod grade;
+pub mod results;
 pub mod state;
+pub mod verify;
+pub mod workshop;

@@ -1,16 +1,23 @@
-//! `cargo run`: the leaklab workshop runner. Shows progress, grades the next exercise, gives hints.
+//! `cargo run`: the leaklab workshop runner. Shows progress, grades the next exercise, gives hints, and
+//! exports results.
 
-use clap::{Parser, Subcommand};
-use leaklab_workshop::catalogue::{self, Exercise};
+use anstream::println;
+use anstyle::{AnsiColor, Style};
+use clap::{Parser, Subcommand, ValueEnum};
+use leaklab_workshop::catalogue::Exercise;
 use leaklab_workshop::grade::{self, Outcome};
-use leaklab_workshop::state::{self, Progress, State};
+use leaklab_workshop::results::Results;
+use leaklab_workshop::verify;
+use leaklab_workshop::workshop::{ROOT_ENV, Workshop, now};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// The leaklab workshop: fix the leaking exercises one by one.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, long_about = None)]
 struct Cli {
     /// Seconds before a hung exercise is killed.
     #[arg(long, default_value_t = 60, global = true)]
@@ -21,53 +28,88 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show every exercise with its track and status.
+    /// Show every exercise with its track, status and last run.
     List,
-    /// Grade one exercise (by default the first one not yet passed).
+    /// Grade one exercise (by default the first one not passed yet).
     Run {
         /// Exercise number, slug or `NN-slug`.
         exercise: Option<String>,
     },
-    /// Show the next hint for an exercise (one tier at a time).
+    /// Re-grade the current exercise whenever one of its files is saved. Keys: h (hint), l (list), q (quit).
+    Watch,
+    /// Show the next hint for an exercise, one tier at a time.
     Hint {
         /// Exercise number, slug or `NN-slug` (default: the current exercise).
         exercise: Option<String>,
     },
+    /// Show the fix: the difference between the starter and the solution (after you pass).
+    Solution {
+        /// Exercise number, slug or `NN-slug` (default: the current exercise).
+        exercise: Option<String>,
+        /// Show it even though the exercise has not passed yet.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put an exercise's starter back, after backing up your file.
+    Reset {
+        /// Exercise number, slug or `NN-slug`.
+        exercise: String,
+    },
+    /// Maintainers: check that every starter leaks and every solution passes.
+    Verify,
+    /// Print your results for a class or a CI system.
+    Report {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Markdown)]
+        format: Format,
+        /// Your name in the report (default: $USER).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
-struct Workshop {
-    root: PathBuf,
-    exercises: Vec<Exercise>,
-    state: State,
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Junit,
+    Markdown,
 }
+
+const BOLD: Style = Style::new().bold();
+const GOOD: Style = AnsiColor::Green.on_default().bold();
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const DIM: Style = Style::new().dimmed();
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            anstream::eprintln!("{BAD}error{BAD:#}: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
+fn root() -> PathBuf {
+    std::env::var_os(ROOT_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn run(cli: Cli) -> Result<(), String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let exercises = catalogue::load(&root).map_err(|e| e.to_string())?;
-    let (state, note) = state::load(&root);
+    let (mut w, note) = Workshop::load(&root())?;
     if let Some(note) = note {
-        eprintln!("note: {note}");
+        anstream::eprintln!("note: {note}");
     }
-    let mut w = Workshop { root, exercises, state };
     let timeout = Duration::from_secs(cli.timeout);
     match cli.command {
         None => {
             print_progress(&w);
-            match w.exercises.iter().position(|e| status(&w.state, e) != "passed") {
-                Some(i) => grade_and_show(&mut w, i, timeout),
+            match w.current() {
+                Some(i) => grade_and_show(&mut w, i, timeout).map(drop),
                 None => {
-                    println!("\nAll exercises pass. Well done! `cargo run -- list` shows them all.");
+                    println!("\n{GOOD}All exercises pass. Well done!{GOOD:#} `cargo run -- list` shows them all.");
                     Ok(())
                 }
             }
@@ -77,92 +119,78 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Run { exercise }) => {
-            let i = pick(&w, exercise.as_deref())?;
-            grade_and_show(&mut w, i, timeout)
+            let i = w.pick(exercise.as_deref())?;
+            grade_and_show(&mut w, i, timeout).map(drop)
         }
+        Some(Command::Watch) => watch(&mut w, timeout),
         Some(Command::Hint { exercise }) => {
-            let i = pick(&w, exercise.as_deref())?;
+            let i = w.pick(exercise.as_deref())?;
             show_hint(&mut w, i)
         }
-    }
-}
-
-fn status<'a>(state: &'a State, e: &Exercise) -> &'a str {
-    state.exercises.get(&e.id()).map_or("pending", |p| p.status.as_str())
-}
-
-/// Finds an exercise by number, slug or id, with a "did you mean" for near misses.
-fn pick(w: &Workshop, name: Option<&str>) -> Result<usize, String> {
-    let Some(name) = name else {
-        return Ok(w
-            .exercises
-            .iter()
-            .position(|e| status(&w.state, e) != "passed")
-            .unwrap_or(0));
-    };
-    let name = name.trim();
-    if let Some(i) = w
-        .exercises
-        .iter()
-        .position(|e| e.id() == name || e.slug == name || name.parse::<u32>().is_ok_and(|n| n == e.number))
-    {
-        return Ok(i);
-    }
-    let closest = w
-        .exercises
-        .iter()
-        .min_by_key(|e| edit_distance(&e.slug, name))
-        .map(|e| e.slug.clone());
-    Err(match closest {
-        Some(slug) => format!("no exercise is called `{name}`. Did you mean `{slug}`? (`cargo run -- list` shows all)"),
-        None => format!("no exercise is called `{name}`"),
-    })
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+        Some(Command::Solution { exercise, force }) => {
+            let i = w.pick(exercise.as_deref())?;
+            show_solution(&w, i, force)
+        }
+        Some(Command::Reset { exercise }) => {
+            let i = w.pick(Some(&exercise))?;
+            reset(&w, i)
+        }
+        Some(Command::Verify) => verify_all(&w, timeout),
+        Some(Command::Report { format, name }) => {
+            let name = name
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "learner".into());
+            let results = Results::of(&w, &name, now());
+            let text = match format {
+                Format::Json => results.to_json(),
+                Format::Junit => results.to_junit(),
+                Format::Markdown => results.to_markdown(),
+            };
+            std::print!("{text}");
+            Ok(())
         }
     }
-    row[b.len()]
 }
 
 fn print_progress(w: &Workshop) {
-    let done = w.exercises.iter().filter(|e| status(&w.state, e) == "passed").count();
-    let total = w.exercises.len();
+    let (done, total) = (w.passed(), w.exercises.len());
     let width = 30;
     let filled = (done * width).checked_div(total).unwrap_or(0);
     println!(
-        "leaklab workshop  [{}{}]  {done} of {total} passed",
+        "{BOLD}leaklab workshop{BOLD:#}  [{GOOD}{}{GOOD:#}{}]  {done} of {total} passed",
         "#".repeat(filled),
         "-".repeat(width - filled)
     );
 }
 
 fn print_list(w: &Workshop) {
-    println!("{:<24} {:<22} {:<12} last run", "exercise", "track", "status");
+    println!(
+        "{BOLD}{:<24} {:<22} {:<12} last run{BOLD:#}",
+        "exercise", "track", "status"
+    );
     for e in &w.exercises {
-        let progress = w.state.exercises.get(&e.id());
-        let last = progress.and_then(|p| p.last_run).map_or("never".to_owned(), ago);
+        let last = w
+            .state
+            .exercises
+            .get(&e.id())
+            .and_then(|p| p.last_run)
+            .map_or("never".to_owned(), ago);
+        let status = w.status(e);
+        let style = match status {
+            "passed" => GOOD,
+            "pending" => DIM,
+            _ => BAD,
+        };
         println!(
-            "{:<24} {:<22} {:<12} {last}",
+            "{:<24} {:<22} {style}{status:<12}{style:#} {last}",
             e.id(),
-            e.meta.track.title(),
-            status(&w.state, e)
+            e.meta.track.title()
         );
     }
 }
 
 fn ago(then: u64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match now.saturating_sub(then) {
+    match now().saturating_sub(then) {
         s if s < 60 => "just now".into(),
         s if s < 3600 => format!("{} min ago", s / 60),
         s if s < 86_400 => format!("{} h ago", s / 3600),
@@ -170,35 +198,34 @@ fn ago(then: u64) -> String {
     }
 }
 
-fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
-    path.strip_prefix(root).unwrap_or(path)
-}
-
-fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<(), String> {
+/// Grades exercise `i`, prints the verdict and the next step, records it; returns the status.
+fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<String, String> {
     let e = w.exercises[i].clone();
-    println!("\n{}: {} ({})", e.id(), e.meta.title, e.meta.track.title());
-    println!("  edit: {}", relative(&w.root, &e.edit_path()).display());
-    println!("  grading with `cargo test -p {}` ...", e.package());
-    let (status, body) = match grade::build_specs(&w.root, &[e.package()]) {
-        Err(err) => ("build-error".to_owned(), err.to_string()),
+    println!(
+        "\n{BOLD}{}: {}{BOLD:#} ({})",
+        e.id(),
+        e.meta.title,
+        e.meta.track.title()
+    );
+    println!("  edit: {}", w.relative(&e.edit_path()).display());
+    println!("{DIM}  grading with `cargo test -p {}` ...{DIM:#}", e.package());
+    let (status, outcome, body) = match grade::build_specs(&w.root, &[e.package()]) {
+        Err(err) => ("build-error".to_owned(), None, err.to_string()),
         Ok(binaries) => {
             let run = grade::run_spec(&binaries[e.package()], timeout).map_err(|e| e.to_string())?;
             let body = match &run.outcome {
-                Outcome::Passed => format!("Passed! What was going on:\n{}", e.meta.explanation.trim()),
+                Outcome::Passed => format!("What was going on:\n{}", e.meta.explanation.trim()),
                 _ => failure_details(&run.output),
             };
-            (
-                run.outcome.status().to_owned(),
-                format!("verdict: {}\n\n{body}", run.outcome),
-            )
+            (run.outcome.status().to_owned(), Some(run.outcome), body)
         }
     };
-    println!("\n{body}\n");
-    let progress = w.state.exercises.entry(e.id()).or_default();
-    progress.status = status.clone();
-    progress.attempts += 1;
-    progress.last_run = SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
-    state::save(&w.root, &w.state).map_err(|err| format!("could not save progress: {err}"))?;
+    let style = if status == "passed" { GOOD } else { BAD };
+    let verdict = outcome
+        .as_ref()
+        .map_or_else(|| "build error".to_owned(), ToString::to_string);
+    println!("\n{style}verdict: {verdict}{style:#}\n\n{body}\n");
+    w.record(i, &status, outcome.as_ref())?;
     let next = match status.as_str() {
         "passed" => match w.exercises.get(i + 1) {
             Some(n) => format!("next: `cargo run` grades {}: {}", n.id(), n.meta.title),
@@ -210,49 +237,36 @@ fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<(), S
         ),
         _ => format!(
             "next: fix {} and run `cargo run` again. Stuck? `cargo run -- hint` gives one hint at a time.",
-            relative(&w.root, &e.edit_path()).display()
+            w.relative(&e.edit_path()).display()
         ),
     };
     println!("{next}");
-    Ok(())
+    Ok(status)
 }
 
 /// The failing tests' own sections of the test output (their panic messages and proptest's minimal input).
 fn failure_details(output: &str) -> String {
-    let sections: Vec<&str> = output
+    let sections: Vec<String> = output
         .split("\n---- ")
         .skip(1)
-        .map(|s| s.split("\nfailures:").next().unwrap_or(s).trim_end())
+        .map(|s| format!("---- {}", s.split("\nfailures:").next().unwrap_or(s).trim_end()))
         .collect();
     if sections.is_empty() {
-        output
-            .lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
+        let lines: Vec<&str> = output.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     } else {
-        sections
-            .iter()
-            .map(|s| format!("---- {s}"))
-            .collect::<Vec<_>>()
-            .join("\n\n")
+        sections.join("\n\n")
     }
 }
 
 fn show_hint(w: &mut Workshop, i: usize) -> Result<(), String> {
-    let e = &w.exercises[i];
-    let progress = w.state.exercises.entry(e.id()).or_insert_with(|| Progress {
-        status: "pending".into(),
-        ..Progress::default()
-    });
+    let e = w.exercises[i].clone();
+    let progress = w.progress_mut(i);
     let tiers = ["nudge", "where to look", "how to fix"];
     let tier = progress.hints_shown.min(e.meta.hints.len() - 1);
+    progress.hints_shown = tier + 1;
     println!(
-        "{} hint {} of {} ({}):\n  {}",
+        "{BOLD}{} hint {} of {} ({}):{BOLD:#}\n  {}",
         e.id(),
         tier + 1,
         e.meta.hints.len(),
@@ -260,9 +274,193 @@ fn show_hint(w: &mut Workshop, i: usize) -> Result<(), String> {
         e.meta.hints[tier]
     );
     if tier + 1 < e.meta.hints.len() {
-        println!("Ask again for the next hint: `cargo run -- hint {}`", e.slug);
+        println!(
+            "{DIM}Ask again for the next hint: `cargo run -- hint {}`{DIM:#}",
+            e.slug
+        );
     }
-    progress.hints_shown = tier + 1;
-    state::save(&w.root, &w.state).map_err(|err| format!("could not save progress: {err}"))?;
+    w.save()
+}
+
+fn show_solution(w: &Workshop, i: usize, force: bool) -> Result<(), String> {
+    let e = &w.exercises[i];
+    if w.status(e) != "passed" && !force {
+        return Err(format!(
+            "{} has not passed yet, and the solution would give the fix away. Try `cargo run -- hint {}`, or \
+             `cargo run -- solution {} --force` to see the fix now (it spoils this exercise only).",
+            e.id(),
+            e.slug,
+            e.slug
+        ));
+    }
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|err| format!("while reading {}: {err}", p.display()));
+    let (starter, solution) = (
+        pristine_starter(w, e).or_else(|_| read(&e.edit_path()))?,
+        read(&e.solution_edit_path())?,
+    );
+    let diff = similar::TextDiff::from_lines(&starter, &solution);
+    println!("{BOLD}{}: the starter (-) and the solution (+){BOLD:#}\n", e.id());
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        println!("{DIM}{}{DIM:#}", hunk.header());
+        for change in hunk.iter_changes() {
+            let (sign, style) = match change.tag() {
+                similar::ChangeTag::Delete => ("-", BAD),
+                similar::ChangeTag::Insert => ("+", GOOD),
+                similar::ChangeTag::Equal => (" ", Style::new()),
+            };
+            anstream::print!("{style}{sign}{}{style:#}", change.value());
+            if change.missing_newline() {
+                println!();
+            }
+        }
+    }
+    println!("\n{}", e.meta.explanation.trim());
     Ok(())
+}
+
+/// The starter as it is in the checkout's last commit, never the learner's working copy.
+fn pristine_starter(w: &Workshop, e: &Exercise) -> Result<String, String> {
+    let rel = w.relative(&e.edit_path()).to_string_lossy().replace('\\', "/");
+    let out = std::process::Command::new("git")
+        .current_dir(&w.root)
+        .args(["show", &format!("HEAD:{rel}")])
+        .output()
+        .map_err(|err| format!("`reset` needs git to find the original starter ({err}); is git installed?"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "could not read the original {rel} from git: {}. `reset` works in the git checkout of the workshop.",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|err| format!("{rel} in git is not UTF-8: {err}"))
+}
+
+fn reset(w: &Workshop, i: usize) -> Result<(), String> {
+    let e = &w.exercises[i];
+    let path = e.edit_path();
+    let pristine = pristine_starter(w, e)?;
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current == pristine {
+        println!(
+            "{} is already the original starter; nothing to reset.",
+            w.relative(&path).display()
+        );
+        return Ok(());
+    }
+    let backup = path.with_file_name(format!(
+        "{}.leaklab-backup.{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        now()
+    ));
+    std::fs::copy(&path, &backup)
+        .map_err(|err| format!("could not back up {} ({err}); nothing was changed", path.display()))?;
+    let dir = path.parent().ok_or("the exercise file has no directory")?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, pristine.as_bytes()).map_err(|err| err.to_string())?;
+    tmp.persist(&path)
+        .map_err(|err| format!("could not write {}: {}", path.display(), err.error))?;
+    println!(
+        "Reset {} to the starter. Your version is saved as {}.",
+        w.relative(&path).display(),
+        w.relative(&backup).display()
+    );
+    Ok(())
+}
+
+fn verify_all(w: &Workshop, timeout: Duration) -> Result<(), String> {
+    println!("{BOLD}Building every starter and solution...{BOLD:#}");
+    let runs = verify::run_all(&w.root, &w.exercises, timeout, |done, total, package, run| {
+        let width = 20;
+        let bar = "#".repeat(done * width / total.max(1));
+        println!("[{bar:<width$}] {done:>2}/{total}  {package}: {}", run.outcome);
+    })
+    .map_err(|e| e.to_string())?;
+    let problems: Vec<String> = w
+        .exercises
+        .iter()
+        .filter_map(|e| {
+            let (s, l) = runs.of(e);
+            verify::judge(e, s, l)
+        })
+        .collect();
+    if problems.is_empty() {
+        println!(
+            "\n{GOOD}All {} exercises are right:{GOOD:#} every starter leaks, every solution passes.",
+            w.exercises.len()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exercise(s) are wrong:\n\n{}",
+            problems.len(),
+            problems.join("\n\n")
+        ))
+    }
+}
+
+/// What woke the watch loop.
+enum Event {
+    Saved,
+    Key(String),
+}
+
+fn watch(w: &mut Workshop, timeout: Duration) -> Result<(), String> {
+    use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
+    let (tx, rx) = mpsc::channel();
+    let saves = tx.clone();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(150),
+        move |res: notify_debouncer_mini::DebounceEventResult| {
+            // Editors save by writing a temporary file and renaming it: any event in the directory counts.
+            if res.is_ok_and(|events| {
+                events
+                    .iter()
+                    .any(|e| !e.path.to_string_lossy().contains(".leaklab-backup"))
+            }) {
+                let _ = saves.send(Event::Saved);
+            }
+        },
+    )
+    .map_err(|e| format!("could not start watching files: {e}"))?;
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(Event::Key(line.trim().to_owned())).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let Some(i) = w.current() else {
+            println!("{GOOD}All exercises pass. Well done!{GOOD:#}");
+            return Ok(());
+        };
+        let dir = w.exercises[i].dir.join("src");
+        debouncer
+            .watcher()
+            .watch(&dir, RecursiveMode::Recursive)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        print_progress(w);
+        let mut status = grade_and_show(w, i, timeout)?;
+        println!(
+            "{DIM}watching {} — save to re-grade; h = hint, l = list, q = quit{DIM:#}",
+            w.relative(&dir).display()
+        );
+        while status != "passed" {
+            match rx.recv() {
+                Ok(Event::Saved) => {
+                    while rx.try_recv().is_ok_and(|e| matches!(e, Event::Saved)) {}
+                    status = grade_and_show(w, i, timeout)?;
+                }
+                Ok(Event::Key(k)) if k == "q" => return Ok(()),
+                Ok(Event::Key(k)) if k == "h" => show_hint(w, i)?,
+                Ok(Event::Key(k)) if k == "l" => print_list(w),
+                Ok(Event::Key(_)) => println!("{DIM}keys: h = hint, l = list, q = quit{DIM:#}"),
+                Err(_) => return Ok(()),
+            }
+        }
+        let _ = debouncer.watcher().unwatch(&dir);
+    }
 }

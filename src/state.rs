@@ -23,6 +23,9 @@ pub struct Progress {
     pub last_run: Option<u64>,
     /// How many hint tiers were shown.
     pub hints_shown: usize,
+    /// The size of the last leak verdict (`"2 blocks, 133 bytes"`), for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_leak: Option<String>,
 }
 
 /// The whole state file.

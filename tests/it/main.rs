@@ -1,3 +1,4 @@
 //! The root package's integration tests, in one binary to keep build time down.
 
+mod runner;
 mod selfcheck;
