@@ -2,6 +2,7 @@
 //! results export, used by `cargo run`.
 
 pub mod catalogue;
+pub mod class;
 pub mod grade;
 pub mod results;
 pub mod state;

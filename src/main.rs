@@ -57,6 +57,17 @@ enum Command {
     },
     /// Maintainers: check that every starter leaks and every solution passes.
     Verify,
+    /// Instructors: aggregate a folder of learners' `report --format json` files into one HTML page.
+    Class {
+        /// The folder of results files (one `NAME.json` per learner).
+        dir: PathBuf,
+        /// Where to write `class.html`, `class.csv` and `class.md` (default: the results folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The page's title.
+        #[arg(long, default_value = "leaklab workshop: class progress")]
+        title: String,
+    },
     /// Print your results for a class or a CI system.
     Report {
         /// Output format.
@@ -98,6 +109,16 @@ fn root() -> PathBuf {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    if let Some(Command::Class { dir, out, title }) = &cli.command {
+        // Needs no workshop checkout: an instructor may run it anywhere.
+        let class = leaklab_workshop::class::load(dir)?;
+        for s in &class.skipped {
+            anstream::eprintln!("skipped {}: {}", s.path.display(), s.reason);
+        }
+        let page = class.write(out.as_deref().unwrap_or(dir), title)?;
+        println!("{} learners aggregated into {}", class.learners.len(), page.display());
+        return Ok(());
+    }
     let (mut w, note) = Workshop::load(&root())?;
     if let Some(note) = note {
         anstream::eprintln!("note: {note}");
@@ -136,6 +157,7 @@ fn run(cli: Cli) -> Result<(), String> {
             reset(&w, i)
         }
         Some(Command::Verify) => verify_all(&w, timeout),
+        Some(Command::Class { .. }) => unreachable!("handled before the workshop is loaded"),
         Some(Command::Report { format, name }) => {
             let name = name
                 .or_else(|| std::env::var("USER").ok())

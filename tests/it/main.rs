@@ -1,4 +1,5 @@
 //! The root package's integration tests, in one binary to keep build time down.
 
+mod class;
 mod runner;
 mod selfcheck;
