@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# scripts/oracle.sh: checks leaklab's verdicts against independent leak detectors and writes docs/ORACLE.md.
+#
+# For every exercise under exercises/ (compile-fail exercises are skipped with a note), the starter's and the
+# solution's spec test binaries are built in one cargo call and run under valgrind memcheck; the same run's
+# leaklab verdict is read from its LEAKLAB_REPORT_DIR JSON reports. Where a nightly toolchain is installed,
+# they are also built with -Zsanitizer=leak (LeakSanitizer) and, if the miri component is installed, a few
+# are run under Miri. Expected: starters leak, solutions are clean, and every detector says the same as leaklab.
+#
+# Usage: scripts/oracle.sh [--only NN-slug[,NN-slug...]] [--no-nightly] [--out FILE]
+# Environment: ORACLE_CASES (proptest cases per property under valgrind and LSan, default 32), ORACLE_SEED
+# (proptest seed, default 1), ORACLE_MIRI_CASES (default 2), ORACLE_LSAN_SUBSET / ORACLE_MIRI_SUBSET
+# (comma-separated NN-slug lists; default every exercise for LSan, the first three for Miri), ORACLE_TIMEOUT
+# (seconds per run, default 600), ORACLE_KEEP=1 (keep the scratch directory with every log).
+# Needs: cargo, jq, valgrind (apt-get install valgrind jq). Not part of .ci/run: it takes minutes and
+# the nightly parts depend on what is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+ONLY=""
+NIGHTLY=1
+OUT=docs/ORACLE.md
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --only) ONLY=$2; shift 2 ;;
+        --no-nightly) NIGHTLY=0; shift ;;
+        --out) OUT=$2; shift 2 ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "oracle: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+CASES=${ORACLE_CASES:-32}
+# A fixed proptest seed: the same inputs on every run, so a starter that leaks here leaks every time.
+SEED=${ORACLE_SEED:-1}
+MIRI_CASES=${ORACLE_MIRI_CASES:-2}
+TIMEOUT=${ORACLE_TIMEOUT:-600}
+SUPP=$ROOT/scripts/valgrind.supp
+
+for tool in cargo jq valgrind timeout; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "oracle: $tool is not installed (Debian: apt-get install valgrind jq)" >&2
+        exit 1
+    fi
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-oracle.XXXXXX")
+[[ -n ${ORACLE_KEEP:-} ]] || trap 'rm -rf "$WORK"' EXIT
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ---- the exercises -------------------------------------------------------------------------------------
+
+# Package name and lib target name of every workspace member, by directory.
+cargo metadata --no-deps --format-version 1 |
+    jq -r '.packages[] | [(.manifest_path | sub("/Cargo.toml$"; "")), .name,
+           ((.targets[] | select(.kind | index("lib")) | .name) // "")] | @tsv' >"$WORK/packages.tsv"
+package_of() { awk -F'\t' -v d="$1" '$1 == d { print $2 }' "$WORK/packages.tsv"; }
+
+EXERCISES=()
+declare -A STARTER_PKG SOLUTION_PKG
+SKIPPED=()
+for dir in exercises/[0-9][0-9]-*/; do
+    id=$(basename "$dir")
+    if [[ -n $ONLY && ",$ONLY," != *",$id,"* ]]; then
+        continue
+    fi
+    if grep -Eq '^[[:space:]]*grading[[:space:]]*=[[:space:]]*"compile-fail"' "$dir/exercise.toml" 2>/dev/null; then
+        SKIPPED+=("$id: grading = \"compile-fail\" (its spec checks that misuse does not compile; there is no leak to run)")
+        continue
+    fi
+    starter=$(package_of "$ROOT/exercises/$id")
+    solution=$(package_of "$ROOT/solutions/$id")
+    if [[ -z $starter || -z $solution ]]; then
+        SKIPPED+=("$id: no workspace package for exercises/$id or solutions/$id")
+        continue
+    fi
+    EXERCISES+=("$id")
+    STARTER_PKG[$id]=$starter
+    SOLUTION_PKG[$id]=$solution
+done
+if [[ ${#EXERCISES[@]} -eq 0 ]]; then
+    echo "oracle: no exercises to check" >&2
+    exit 1
+fi
+
+# Builds the `spec` test of the given packages in one cargo call; prints "crate-dir<TAB>executable" lines.
+# Usage: build_specs [+toolchain] [cargo test options...] -- packages...
+build_specs() {
+    local -a toolchain=() opts=() pkgs=()
+    if [[ $1 == +* ]]; then toolchain=("$1"); shift; fi
+    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    shift
+    for p in "$@"; do pkgs+=(-p "$p"); done
+    cargo "${toolchain[@]+"${toolchain[@]}"}" test "${opts[@]+"${opts[@]}"}" --no-run --message-format=json-render-diagnostics --test spec "${pkgs[@]}" |
+        jq -r 'select(.reason == "compiler-artifact" and .target.name == "spec" and .executable != null)
+               | [(.manifest_path | sub("/Cargo.toml$"; "")), .executable] | @tsv'
+}
+
+PKGS=()
+for id in "${EXERCISES[@]}"; do PKGS+=("${STARTER_PKG[$id]}" "${SOLUTION_PKG[$id]}"); done
+log "building ${#PKGS[@]} spec binaries (one cargo call)"
+build_specs -- "${PKGS[@]}" >"$WORK/bins.tsv"
+bin_of() { awk -F'\t' -v d="$2" '$1 == d { print $2 }' "$1"; }
+
+# ---- reading the results -------------------------------------------------------------------------------
+
+# leaklab's verdict from a report directory: leak (any "leak" line), clean (only clean lines), or none.
+leaklab_verdict() {
+    local dir=$1
+    if ! compgen -G "$dir/*.jsonl" >/dev/null; then
+        echo none
+        return
+    fi
+    cat "$dir"/*.jsonl | jq -rs '
+        [.[] | select(.schema == "leaklab.report/1")] as $r
+        | if ($r | map(select(.verdict == "leak")) | length) > 0 then
+              "leak (\($r | map(select(.verdict == "leak")) | length) of \($r | length) reports)"
+          elif ($r | length) > 0 then "clean (\($r | length) reports)" else "none" end'
+}
+
+# Sums "<kind> lost: N bytes" from valgrind's LEAK SUMMARY (0 when absent).
+vg_bytes() { awk -v k="$2 lost:" 'index($0, k) { gsub(",", "", $0); for (i = 1; i <= NF; i++) if ($i == "lost:") s += $(i + 1) } END { print s + 0 }' "$1"; }
+
+# Loss records (definite or indirect) with and without a frame in the crate's own src/: "mine other".
+vg_records() {
+    awk -v src="$2/src/" '
+        / are (definitely|indirectly) lost in loss record / { inrec = 1; mine = 0; next }
+        inrec && index($0, src) { mine = 1 }
+        inrec && /^==[0-9]+== *$/ { if (mine) m++; else o++; inrec = 0 }
+        END { print m + 0, o + 0 }' "$1"
+}
+
+# Non-leak memory errors valgrind found (invalid reads/writes/frees, uninitialised values).
+vg_errors() { grep -Ec '== (Invalid (read|write|free)|Mismatched free|Conditional jump|Use of uninitialised|Syscall param)' "$1" || true; }
+
+# Descriptors open at exit beyond stdin/stdout/stderr ("FILE DESCRIPTORS: N open (M std) at exit.").
+# Inherited descriptors (valgrind's log, the caller's) are not counted.
+vg_fds() {
+    awk '/Open (file|AF_UNIX socket|AF_INET socket) descriptor [0-9]+/ { fd = 1; next }
+         fd && /<inherited from parent>/ { fd = 0; next }
+         fd && /^==[0-9]+== *$/ { n++; fd = 0 }
+         END { print n + 0 }' "$1"
+}
+
+# ---- valgrind ------------------------------------------------------------------------------------------
+
+# shellcheck disable=SC2054 # the commas are inside valgrind's option values
+VALGRIND_ARGS=(--tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=40 --fullpath-after=
+    --track-fds=yes --suppressions="$SUPP")
+
+declare -A RES
+# run_valgrind ID SIDE(starter|solution) CRATE_DIR BINARY
+run_valgrind() {
+    local id=$1 side=$2 crate=$3 bin=$4 d="$WORK/vg-$1-$2" rc=0 start end
+    mkdir -p "$d"
+    start=$(date +%s.%N)
+    (cd "$crate" && env PROPTEST_CASES="$CASES" PROPTEST_RNG_SEED="$SEED" PROPTEST_MAX_SHRINK_ITERS=64 LEAKLAB_REPORT_DIR="$d/reports" \
+        LEAKLAB_SITES=0 RUST_BACKTRACE=0 timeout "$TIMEOUT" valgrind "${VALGRIND_ARGS[@]}" --log-file="$d/valgrind.log" \
+        "$bin" --test-threads=1 >"$d/test.out" 2>&1) || rc=$?
+    end=$(date +%s.%N)
+    local def ind pos mine other errs fds
+    def=$(vg_bytes "$d/valgrind.log" definitely)
+    ind=$(vg_bytes "$d/valgrind.log" indirectly)
+    pos=$(vg_bytes "$d/valgrind.log" possibly)
+    read -r mine other < <(vg_records "$d/valgrind.log" "$crate")
+    errs=$(vg_errors "$d/valgrind.log")
+    fds=$(vg_fds "$d/valgrind.log")
+    RES[$id.$side.ll]=$(leaklab_verdict "$d/reports")
+    RES[$id.$side.vg.bytes]=$((def + ind))
+    RES[$id.$side.vg.possible]=$pos
+    RES[$id.$side.vg.mine]=$mine
+    RES[$id.$side.vg.other]=$other
+    RES[$id.$side.vg.errors]=$errs
+    RES[$id.$side.vg.fds]=$fds
+    RES[$id.$side.vg.rc]=$rc
+    RES[$id.$side.vg.secs]=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+    if [[ $rc == 124 ]]; then
+        RES[$id.$side.vg]=timeout
+    elif ((mine > 0 || (fds > 0 && side == starter))); then
+        RES[$id.$side.vg]=leak
+    elif ((def + ind > 0)); then
+        RES[$id.$side.vg]="leak outside the exercise"
+    else
+        RES[$id.$side.vg]=clean
+    fi
+    # Keep the logs of surprising runs for the reader.
+    if [[ ($side == starter && ${RES[$id.$side.vg]} != leak) || ($side == solution && ${RES[$id.$side.vg]} != clean) ||
+        $errs -gt 0 || $other -gt 0 ]]; then
+        mkdir -p target/oracle
+        cp "$d/valgrind.log" "target/oracle/$id-$side.valgrind.log"
+    fi
+}
+
+# ---- LeakSanitizer -------------------------------------------------------------------------------------
+
+# Direct/indirect leak reports with and without a frame in the crate's own src/, and the leaked bytes:
+# "mine other bytes".
+# Usage: lsan_summary CRATE_DIR LOG...
+lsan_summary() {
+    local crate=$1
+    shift
+    awk -v src="$crate/src/" '
+        /^(Direct|Indirect) leak of / { if (inrec) { if (mine) m++; else o++ } inrec = 1; mine = 0; next }
+        inrec && index($0, src) { mine = 1 }
+        /^SUMMARY: LeakSanitizer: / { b += $3 }
+        END { if (inrec) { if (mine) m++; else o++ } print m + 0, o + 0, b + 0 }' "$@"
+}
+
+# run_lsan ID SIDE CRATE_DIR BINARY
+run_lsan() {
+    local id=$1 side=$2 crate=$3 bin=$4 d="$WORK/lsan-$1-$2" rc=0
+    mkdir -p "$d"
+    (cd "$crate" && env PROPTEST_CASES="$CASES" PROPTEST_RNG_SEED="$SEED" PROPTEST_MAX_SHRINK_ITERS=64 LEAKLAB_REPORT_DIR="$d/reports" \
+        LEAKLAB_SITES=0 RUST_BACKTRACE=0 LSAN_OPTIONS="exitcode=23:fast_unwind_on_malloc=0:malloc_context_size=40:log_path=$d/lsan" \
+        timeout "$TIMEOUT" "$bin" --test-threads=1 >"$d/test.out" 2>&1) || rc=$?
+    local mine other bytes
+    if compgen -G "$d/lsan.*" >/dev/null; then
+        read -r mine other bytes < <(lsan_summary "$crate" "$d"/lsan.*)
+    else
+        read -r mine other bytes <<<"0 0 0"
+    fi
+    RES[$id.$side.lsan.ll]=$(leaklab_verdict "$d/reports")
+    RES[$id.$side.lsan.bytes]=$bytes
+    RES[$id.$side.lsan.mine]=$mine
+    RES[$id.$side.lsan.other]=$other
+    RES[$id.$side.lsan.rc]=$rc
+    if [[ $rc == 124 ]]; then
+        RES[$id.$side.lsan]=timeout
+    elif ((mine > 0)); then
+        RES[$id.$side.lsan]=leak
+    elif ((bytes > 0)); then
+        RES[$id.$side.lsan]="leak outside the exercise"
+    else
+        RES[$id.$side.lsan]=clean
+    fi
+    if [[ ($side == starter && ${RES[$id.$side.lsan]} != leak) || ($side == solution && ${RES[$id.$side.lsan]} != clean) ]]; then
+        mkdir -p target/oracle
+        cat "$d"/lsan.* >"target/oracle/$id-$side.lsan.log" 2>/dev/null || true
+    fi
+}
+
+# ---- Miri ----------------------------------------------------------------------------------------------
+
+# run_miri ID SIDE PACKAGE
+run_miri() {
+    local id=$1 side=$2 pkg=$3 d="$WORK/miri-$1-$2" rc=0
+    mkdir -p "$d"
+    # Leak checking stays on (no -Zmiri-ignore-leaks); isolation is off so leaklab can read its
+    # environment and write its JSON reports.
+    env PROPTEST_CASES="$MIRI_CASES" PROPTEST_RNG_SEED="$SEED" PROPTEST_MAX_SHRINK_ITERS=4 LEAKLAB_REPORT_DIR="$d/reports" LEAKLAB_SITES=0 \
+        RUST_BACKTRACE=0 MIRIFLAGS="-Zmiri-disable-isolation" CARGO_TARGET_DIR="$ROOT/target/oracle-miri" \
+        timeout "$TIMEOUT" cargo +nightly miri test -p "$pkg" --test spec -- --test-threads=1 >"$d/test.out" 2>&1 || rc=$?
+    RES[$id.$side.miri.ll]=$(leaklab_verdict "$d/reports")
+    RES[$id.$side.miri.rc]=$rc
+    if [[ $rc == 124 ]]; then
+        RES[$id.$side.miri]=timeout
+    elif grep -q "Undefined Behavior" "$d/test.out"; then
+        RES[$id.$side.miri]="undefined behaviour"
+    elif grep -Eq "memory leaked|the evaluated program leaked memory" "$d/test.out"; then
+        RES[$id.$side.miri]=leak
+    elif [[ $rc == 0 ]]; then
+        RES[$id.$side.miri]=clean
+    else
+        # libtest ends a failing run with process::exit, and Miri checks for leaks only when main returns.
+        RES[$id.$side.miri]="not checked (test failed, exit $rc)"
+    fi
+    mkdir -p target/oracle
+    cp "$d/test.out" "target/oracle/$id-$side.miri.log"
+}
+
+# ---- the runs ------------------------------------------------------------------------------------------
+
+for id in "${EXERCISES[@]}"; do
+    for side in starter solution; do
+        if [[ $side == starter ]]; then crate=$ROOT/exercises/$id; else crate=$ROOT/solutions/$id; fi
+        bin=$(bin_of "$WORK/bins.tsv" "$crate")
+        log "valgrind: $id $side"
+        run_valgrind "$id" "$side" "$crate" "$bin"
+    done
+done
+
+# LeakSanitizer runs at native speed, so it checks every exercise; Miri interprets, so only a few.
+if [[ -n ${ORACLE_LSAN_SUBSET:-} ]]; then
+    IFS=, read -r -a LSAN_SUBSET <<<"$ORACLE_LSAN_SUBSET"
+else
+    LSAN_SUBSET=("${EXERCISES[@]}")
+fi
+if [[ -n ${ORACLE_MIRI_SUBSET:-} ]]; then
+    IFS=, read -r -a MIRI_SUBSET <<<"$ORACLE_MIRI_SUBSET"
+else
+    MIRI_SUBSET=("${EXERCISES[@]:0:3}")
+fi
+NIGHTLY_RUSTC=""
+LSAN_STATUS="" MIRI_STATUS=""
+if [[ $NIGHTLY == 0 ]]; then
+    LSAN_STATUS="skipped: --no-nightly"
+    MIRI_STATUS="skipped: --no-nightly"
+    NIGHTLY_RUSTC="not used (--no-nightly)"
+elif ! NIGHTLY_RUSTC=$(rustc +nightly -V 2>/dev/null); then
+    LSAN_STATUS="skipped: no nightly toolchain installed (rustup toolchain install nightly)"
+    MIRI_STATUS=$LSAN_STATUS
+    NIGHTLY_RUSTC=""
+else
+    HOST=$(rustc +nightly -vV | sed -n 's/^host: //p')
+    # LeakSanitizer: only its runtime is needed (it intercepts malloc), so the prebuilt std works without
+    # -Zbuild-std. Check that first on a one-line program.
+    probe="$WORK/lsan-probe"
+    mkdir -p "$probe"
+    echo 'fn main() { std::mem::forget(Box::new(7u64)); }' >"$probe/main.rs"
+    if ! rustc +nightly -Zsanitizer=leak --target "$HOST" -o "$probe/main" "$probe/main.rs" 2>"$probe/err"; then
+        LSAN_STATUS="skipped: rustc +nightly -Zsanitizer=leak does not work here: $(head -1 "$probe/err")"
+    elif "$probe/main" 2>/dev/null; then
+        LSAN_STATUS="skipped: a program built with -Zsanitizer=leak did not report its leak"
+    else
+        LSAN_PKGS=()
+        for id in "${LSAN_SUBSET[@]}"; do
+            [[ -n ${STARTER_PKG[$id]:-} ]] && LSAN_PKGS+=("${STARTER_PKG[$id]}" "${SOLUTION_PKG[$id]}")
+        done
+        log "LeakSanitizer: building ${#LSAN_PKGS[@]} spec binaries with cargo +nightly -Zsanitizer=leak"
+        # --target keeps the flag off build scripts and proc macros; a separate target dir keeps the
+        # stable build's artifacts intact.
+        if RUSTFLAGS="-Zsanitizer=leak" build_specs +nightly --target "$HOST" --target-dir target/oracle-lsan \
+            -- "${LSAN_PKGS[@]}" >"$WORK/lsan-bins.tsv"; then
+            LSAN_STATUS=ran
+            for id in "${LSAN_SUBSET[@]}"; do
+                [[ -n ${STARTER_PKG[$id]:-} ]] || continue
+                for side in starter solution; do
+                    if [[ $side == starter ]]; then crate=$ROOT/exercises/$id; else crate=$ROOT/solutions/$id; fi
+                    log "LeakSanitizer: $id $side"
+                    run_lsan "$id" "$side" "$crate" "$(bin_of "$WORK/lsan-bins.tsv" "$crate")"
+                done
+            done
+        else
+            LSAN_STATUS="skipped: the -Zsanitizer=leak build failed"
+        fi
+    fi
+    if ! cargo +nightly miri --version >/dev/null 2>&1; then
+        MIRI_STATUS="skipped: the nightly toolchain has no miri component (rustup component add --toolchain nightly miri rust-src; it cannot be downloaded on this machine)"
+    else
+        MIRI_STATUS=ran
+        for id in "${MIRI_SUBSET[@]}"; do
+            [[ -n ${STARTER_PKG[$id]:-} ]] || continue
+            log "Miri: $id"
+            run_miri "$id" starter "${STARTER_PKG[$id]}"
+            run_miri "$id" solution "${SOLUTION_PKG[$id]}"
+        done
+    fi
+fi
+
+# ---- the verdicts --------------------------------------------------------------------------------------
+
+# leaklab's verdict word (leak, clean, none) from its summary.
+word() { echo "${1%% *}"; }
+
+# agreement DETECTOR ID: agrees / disagrees / skipped, comparing with leaklab's verdict in the same run.
+agreement() {
+    local det=$1 id=$2 s_ll s_det o_ll o_det
+    if [[ -z ${RES[$id.starter.$det]:-} ]]; then
+        echo skipped
+        return
+    fi
+    case $det in
+        vg) s_ll=${RES[$id.starter.ll]} o_ll=${RES[$id.solution.ll]} ;;
+        *) s_ll=${RES[$id.starter.$det.ll]} o_ll=${RES[$id.solution.$det.ll]} ;;
+    esac
+    s_det=${RES[$id.starter.$det]} o_det=${RES[$id.solution.$det]}
+    if [[ $s_det == "not checked"* || $o_det == "not checked"* ]]; then
+        echo "skipped (${s_det})"
+    elif [[ $(word "$s_ll") == "$s_det" && $(word "$o_ll") == "$o_det" ]]; then
+        echo agrees
+    else
+        echo disagrees
+    fi
+}
+
+DISAGREE=0
+ROWS=""
+for id in "${EXERCISES[@]}"; do
+    vg=$(agreement vg "$id")
+    ls=$(agreement lsan "$id")
+    mi=$(agreement miri "$id")
+    expected="yes"
+    if [[ $(word "${RES[$id.starter.ll]}") != leak || $(word "${RES[$id.solution.ll]}") != clean ]]; then
+        expected="**no**"
+        DISAGREE=1
+    fi
+    for c in "$vg" "$ls" "$mi"; do [[ $c == disagrees ]] && DISAGREE=1; done
+    ROWS+="| $id | $expected | $vg | $ls | $mi |"$'\n'
+done
+
+DETAILS=""
+for id in "${EXERCISES[@]}"; do
+    for side in starter solution; do
+        DETAILS+="| $id | $side | ${RES[$id.$side.ll]} | ${RES[$id.$side.vg]} | ${RES[$id.$side.vg.bytes]} B"
+        DETAILS+=" | ${RES[$id.$side.vg.mine]} / ${RES[$id.$side.vg.other]} | ${RES[$id.$side.vg.possible]} B"
+        DETAILS+=" | ${RES[$id.$side.vg.errors]} | ${RES[$id.$side.vg.fds]} | ${RES[$id.$side.vg.secs]} s |"$'\n'
+    done
+done
+
+NIGHTLY_DETAILS=""
+for id in "${EXERCISES[@]}"; do
+    for side in starter solution; do
+        [[ -n ${RES[$id.$side.lsan]:-} || -n ${RES[$id.$side.miri]:-} ]] || continue
+        lsan="${RES[$id.$side.lsan]:-skipped}"
+        [[ -n ${RES[$id.$side.lsan]:-} ]] &&
+            lsan+=" (${RES[$id.$side.lsan.bytes]} B; ${RES[$id.$side.lsan.mine]} / ${RES[$id.$side.lsan.other]} reports)"
+        NIGHTLY_DETAILS+="| $id | $side | ${RES[$id.$side.lsan.ll]:-—} | $lsan | ${RES[$id.$side.miri.ll]:-—}"
+        NIGHTLY_DETAILS+=" | ${RES[$id.$side.miri]:-skipped} |"$'\n'
+    done
+done
+
+# Loss records outside the exercises' code, over every valgrind run: the harness noise that got through.
+ELSEWHERE=0
+for id in "${EXERCISES[@]}"; do
+    for side in starter solution; do ELSEWHERE=$((ELSEWHERE + RES[$id.$side.vg.other])); done
+done
+if ((ELSEWHERE == 0)); then
+    NOISE="In this run no definite or indirect loss record came from outside the exercises' own code (the column
+*elsewhere* is 0 everywhere): the harness leaves nothing unreachable, so \`scripts/valgrind.supp\` needs no
+entries yet."
+else
+    NOISE="**In this run $ELSEWHERE definite or indirect loss records came from outside the exercises' own code**
+(column *elsewhere*): if they are harness noise, add suppressions for them to \`scripts/valgrind.supp\`
+(\`valgrind --gen-suppressions=all\` prints them; the logs are in \`target/oracle/\`)."
+fi
+
+SKIP_NOTES=""
+for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do SKIP_NOTES+="- $s"$'\n'; done
+[[ -n $SKIP_NOTES ]] || SKIP_NOTES="- none"$'\n'
+
+# ---- docs/ORACLE.md ------------------------------------------------------------------------------------
+
+mkdir -p "$(dirname "$OUT")"
+{
+    cat <<EOF
+# leaklab's verdicts checked against valgrind, LeakSanitizer and Miri
+
+Generated by \`scripts/oracle.sh\` on $(date -u +%Y-%m-%d) (do not edit by hand: rerun the script).
+
+| tool | version |
+| --- | --- |
+| stable toolchain | $(rustc -V) |
+| valgrind | $(valgrind --version) |
+| nightly toolchain | ${NIGHTLY_RUSTC:-not installed} |
+| LeakSanitizer | ${LSAN_STATUS/#ran/ran on ${LSAN_SUBSET[*]}} |
+| Miri | ${MIRI_STATUS/#ran/ran on ${MIRI_SUBSET[*]}} |
+
+## Agreement
+
+For each exercise the starter must leak and the solution must be clean. *leaklab as expected* says whether
+leaklab's own verdicts (read from the JSON reports of the valgrind run) are leak / clean; a detector
+*agrees* when its verdicts for the starter and the solution are the same as leaklab's in the same run.
+
+| exercise | leaklab as expected | valgrind memcheck | LeakSanitizer | Miri |
+| --- | --- | --- | --- | --- |
+${ROWS}
+Skipped exercises:
+
+${SKIP_NOTES}
+## valgrind details
+
+\`valgrind ${VALGRIND_ARGS[*]/#--suppressions=*/--suppressions=scripts/valgrind.supp} <spec> --test-threads=1\` with \`PROPTEST_CASES=$CASES\`,
+\`PROPTEST_RNG_SEED=$SEED\`, \`PROPTEST_MAX_SHRINK_ITERS=64\`, \`LEAKLAB_SITES=0\` and a fresh \`LEAKLAB_REPORT_DIR\`.
+
+| exercise | side | leaklab (JSON) | valgrind | definite + indirect | records in the exercise / elsewhere | possibly lost (ignored) | memory errors | fds open at exit | time |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${DETAILS}
+EOF
+    if [[ -n $NIGHTLY_DETAILS ]]; then
+        cat <<EOF
+## LeakSanitizer and Miri details
+
+LeakSanitizer: the spec built with \`RUSTFLAGS=-Zsanitizer=leak cargo +nightly test --target <host>\` (the
+prebuilt std is enough: LSan only intercepts \`malloc\`), run with
+\`LSAN_OPTIONS=fast_unwind_on_malloc=0:malloc_context_size=40\` so that stacks through std are complete.
+Miri: \`cargo +nightly miri test\` with \`PROPTEST_CASES=$MIRI_CASES\` and leak checking on.
+
+| exercise | side | leaklab (LSan run) | LeakSanitizer (bytes; reports in the exercise / elsewhere) | leaklab (Miri run) | Miri |
+| --- | --- | --- | --- | --- | --- |
+${NIGHTLY_DETAILS}
+EOF
+    fi
+    cat <<'EOF'
+## How to read this
+
+**What counts as valgrind's verdict.** Only *definitely* and *indirectly lost* blocks count
+(`--errors-for-leak-kinds=definite,indirect`). leaklab puts a 16-byte header in front of every block, so the
+pointer a program holds points 16 bytes into the block valgrind sees: every live block is reachable only
+through an interior pointer, and valgrind calls blocks held that way *possibly lost* instead of *still
+reachable* (the libtest and proptest statics in the column above). Leaked blocks are different: nothing
+points to them at all, or only other leaked blocks do, so they are definitely (or indirectly) lost with or
+without the header, and that is what the verdict uses.
+
+**Harness noise** is separated in two ways, both visible in the table. First, `scripts/valgrind.supp`
+holds suppressions for blocks the test harness (libtest, proptest, std's thread and runtime set-up) may
+leave behind on purpose; we chose suppressions over a leaklab-free build of the spec because the specs call
+leaklab (`prop_assert_no_leaks!`, the `#[global_allocator]`) and cannot be compiled without it, and because
+suppressions keep valgrind on the very binary whose leaklab verdict is compared. Second, each definite or
+indirect loss record is attributed: a record whose allocation stack (40 frames, full paths) passes through
+the exercise crate's own `src/` counts as the exercise's leak; any other is counted under *elsewhere*. A
+starter agrees only if valgrind finds a leak in the exercise's own code; a solution agrees only if valgrind
+finds nothing definite or indirect at all.
+EOF
+    echo
+    echo "$NOISE"
+    cat <<'EOF'
+
+**leaklab's verdict** is never assumed: it is read from the `"verdict"` fields of the JSON reports the same
+run wrote to `LEAKLAB_REPORT_DIR` (leak if any report says `"leak"`).
+
+**Descriptors** (`--track-fds=yes`): a starter that leaves a file open shows it under *fds open at exit*,
+and that counts as valgrind's leak verdict. memcheck does not see threads left running, so a leak that is
+only a thread (leaklab's thread ledger) cannot be confirmed by valgrind and shows as a disagreement.
+
+**Growth** (a cache or a registry that grows per request but is freed, or still reachable, at exit) is not
+a leak to valgrind, LSan or Miri: they look at one moment, the end of the process. leaklab's growth verdicts
+measure the rate per iteration and have no counterpart in these tools.
+
+**Miri** checks for leaks only when `main` returns. libtest ends a run with failing tests through
+`process::exit`, so a starter whose spec fails (every starter) is never leak-checked by Miri: its row can
+only show undefined behaviour, or the solution's clean run.
+
+**Logs** of every surprising run (a starter a detector calls clean, a solution it calls leaking, any memory
+error) are kept in `target/oracle/`.
+EOF
+} >"$OUT"
+
+log "wrote $OUT"
+printf '%s\n' "| exercise | leaklab as expected | valgrind memcheck | LeakSanitizer | Miri |" "| --- | --- | --- | --- | --- |"
+printf '%s' "$ROWS"
+if [[ $DISAGREE == 1 ]]; then
+    echo "oracle: at least one disagreement; see $OUT" >&2
+    exit 1
+fi
