@@ -266,6 +266,47 @@ pub fn last_leak(dir: &Path) -> Option<Report> {
     last
 }
 
+/// What a learner needs from a failed spec's output: each failing test's message (leaklab's report and
+/// proptest's minimal input, or the behaviour that differed) without the harness's noise: the panic line
+/// pointing into the spec, proptest's case counters, the backtrace note. Falls back to the output's last
+/// lines when it has no failing test sections (a crash, a hang).
+pub fn failure_details(output: &str) -> String {
+    let sections: Vec<String> = output
+        .split("\n---- ")
+        .skip(1)
+        .map(|section| {
+            let section = section.split("\nfailures:").next().unwrap_or(section);
+            let mut lines = section.lines();
+            let title = lines.next().unwrap_or_default();
+            let body: Vec<&str> = lines
+                .filter(|l| !is_harness_noise(l))
+                .map(|l| l.strip_prefix("Test failed: ").unwrap_or(l))
+                .collect();
+            format!("---- {title}\n{}", body.join("\n").trim())
+        })
+        .collect();
+    if sections.is_empty() {
+        let lines: Vec<&str> = output.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    } else {
+        sections.join("\n\n")
+    }
+}
+
+/// Lines of a failing test's output that say nothing about the learner's code.
+fn is_harness_noise(line: &str) -> bool {
+    let panic_in_spec = line.starts_with("thread '") && line.contains(" panicked at ") && line.contains("/tests/");
+    panic_in_spec
+        || [
+            "\tsuccesses:",
+            "\tlocal rejects:",
+            "\tglobal rejects:",
+            "note: run with `RUST_BACKTRACE=1`",
+        ]
+        .iter()
+        .any(|p| line.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +341,26 @@ mod tests {
         assert_eq!(last_leak(dir.path()).unwrap().leaked_bytes(), 5);
         std::fs::write(dir.path().join("leaklab-1.jsonl"), line("clean", 0)).unwrap();
         assert_eq!(last_leak(dir.path()), None);
+    }
+
+    #[test]
+    fn failure_details_keep_the_report_and_the_minimal_input_only() {
+        let output = "running 2 tests\ntest spec::a ... FAILED\n\nfailures:\n\n---- spec::a stdout ----\n\n\
+            thread 'spec::a' (77) panicked at exercises/01-x/tests/../../../tests/01_x.rs:89:1:\n\
+            Test failed: leaklab: `spec::a` leaked 1 block (1 byte).\n  allocated by Rust: 1 block, 1 byte\n\
+            minimal failing input: ops = [\n    Get(\"a\"),\n]\n\tsuccesses: 0\n\tlocal rejects: 0\n\tglobal rejects: 0\n\n\
+            note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\n\
+            failures:\n    spec::a\n\ntest result: FAILED. 1 passed; 1 failed\n";
+        assert_eq!(
+            failure_details(output),
+            "---- spec::a stdout ----\nleaklab: `spec::a` leaked 1 block (1 byte).\n  allocated by Rust: 1 block, 1 \
+             byte\nminimal failing input: ops = [\n    Get(\"a\"),\n]"
+        );
+        let own_panic =
+            "---- spec::b stdout ----\nthread 'spec::b' (5) panicked at src/lib.rs:3:9:\nindex out of bounds\n";
+        assert!(
+            failure_details(own_panic).contains("panicked at src/lib.rs:3:9"),
+            "a panic in the learner's code keeps its place"
+        );
     }
 }

@@ -5,6 +5,8 @@ pub mod catalogue;
 pub mod class;
 pub mod grade;
 pub mod results;
+pub mod saves;
 pub mod state;
+pub mod terminal;
 pub mod verify;
 pub mod workshop;

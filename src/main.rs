@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use leaklab_workshop::catalogue::Exercise;
 use leaklab_workshop::grade::{self, Outcome};
 use leaklab_workshop::results::Results;
-use leaklab_workshop::verify;
 use leaklab_workshop::workshop::{ROOT_ENV, Workshop, now};
-use std::io::BufRead;
+use leaklab_workshop::{saves, terminal, verify};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -190,6 +190,7 @@ fn print_list(w: &Workshop) {
         "{BOLD}{:<24} {:<22} {:<12} last run{BOLD:#}",
         "exercise", "track", "status"
     );
+    let mut any_stale = false;
     for e in &w.exercises {
         let last = w
             .state
@@ -203,11 +204,17 @@ fn print_list(w: &Workshop) {
             "pending" => DIM,
             _ => BAD,
         };
+        let stale = w.edited_since_last_run(e);
+        any_stale |= stale;
+        let status = if stale { format!("{status}*") } else { status.to_owned() };
         println!(
             "{:<24} {:<22} {style}{status:<12}{style:#} {last}",
             e.id(),
             e.meta.track.title()
         );
+    }
+    if any_stale {
+        println!("{DIM}* edited since its last run: `cargo run -- run <exercise>` grades it again{DIM:#}");
     }
 }
 
@@ -237,7 +244,7 @@ fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<Strin
             let run = grade::run_spec(&binaries[e.package()], timeout).map_err(|e| e.to_string())?;
             let body = match &run.outcome {
                 Outcome::Passed => format!("What was going on:\n{}", e.meta.explanation.trim()),
-                _ => failure_details(&run.output),
+                _ => grade::failure_details(&run.output),
             };
             (run.outcome.status().to_owned(), Some(run.outcome), body)
         }
@@ -264,21 +271,6 @@ fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<Strin
     };
     println!("{next}");
     Ok(status)
-}
-
-/// The failing tests' own sections of the test output (their panic messages and proptest's minimal input).
-fn failure_details(output: &str) -> String {
-    let sections: Vec<String> = output
-        .split("\n---- ")
-        .skip(1)
-        .map(|s| format!("---- {}", s.split("\nfailures:").next().unwrap_or(s).trim_end()))
-        .collect();
-    if sections.is_empty() {
-        let lines: Vec<&str> = output.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    } else {
-        sections.join("\n\n")
-    }
 }
 
 fn show_hint(w: &mut Workshop, i: usize) -> Result<(), String> {
@@ -425,64 +417,66 @@ fn verify_all(w: &Workshop, timeout: Duration) -> Result<(), String> {
 /// What woke the watch loop.
 enum Event {
     Saved,
-    Key(String),
+    Key(char),
 }
 
 fn watch(w: &mut Workshop, timeout: Duration) -> Result<(), String> {
-    use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
+    use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
     let (tx, rx) = mpsc::channel();
     let saves = tx.clone();
-    let mut debouncer = new_debouncer(
-        Duration::from_millis(150),
-        move |res: notify_debouncer_mini::DebounceEventResult| {
-            // Editors save by writing a temporary file and renaming it: any event in the directory counts.
-            if res.is_ok_and(|events| {
-                events
-                    .iter()
-                    .any(|e| !e.path.to_string_lossy().contains(".leaklab-backup"))
-            }) {
-                let _ = saves.send(Event::Saved);
-            }
-        },
-    )
+    let mut debouncer = new_debouncer(Duration::from_millis(150), None, move |result: DebounceEventResult| {
+        if result.is_ok_and(|events| events.iter().any(|e| saves::is_save(e))) {
+            let _ = saves.send(Event::Saved);
+        }
+    })
     .map_err(|e| format!("could not start watching files: {e}"))?;
+    let _keys = terminal::KeyMode::enable();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(Event::Key(line.trim().to_owned())).is_err() {
+        for key in terminal::keys(std::io::stdin().lock()) {
+            if tx.send(Event::Key(key)).is_err() {
                 break;
             }
         }
     });
+    // Keys that arrived while saves were being gathered into one grading, in the order typed.
+    let mut keys = VecDeque::new();
     loop {
         let Some(i) = w.current() else {
             println!("{GOOD}All exercises pass. Well done!{GOOD:#}");
             return Ok(());
         };
-        let dir = w.exercises[i].dir.join("src");
+        let dir = w.exercises[i].dir.clone();
         debouncer
-            .watcher()
             .watch(&dir, RecursiveMode::Recursive)
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
+            .map_err(|e| format!("could not watch {}: {e}", dir.display()))?;
         print_progress(w);
+        let shown = w.relative(&dir).display().to_string();
+        let watching = || println!("{DIM}watching {shown} — save to re-grade; h = hint, l = list, q = quit{DIM:#}");
         let mut status = grade_and_show(w, i, timeout)?;
-        println!(
-            "{DIM}watching {} — save to re-grade; h = hint, l = list, q = quit{DIM:#}",
-            w.relative(&dir).display()
-        );
+        watching();
         while status != "passed" {
-            match rx.recv() {
-                Ok(Event::Saved) => {
-                    while rx.try_recv().is_ok_and(|e| matches!(e, Event::Saved)) {}
+            let Some(event) = keys.pop_front().or_else(|| rx.recv().ok()) else {
+                return Ok(());
+            };
+            match event {
+                Event::Saved => {
+                    // Several saves in a row are one grading; saves during it trigger the next one.
+                    while let Ok(next) = rx.try_recv() {
+                        if let Event::Key(_) = next {
+                            keys.push_back(next);
+                        }
+                    }
                     status = grade_and_show(w, i, timeout)?;
+                    if status != "passed" {
+                        watching();
+                    }
                 }
-                Ok(Event::Key(k)) if k == "q" => return Ok(()),
-                Ok(Event::Key(k)) if k == "h" => show_hint(w, i)?,
-                Ok(Event::Key(k)) if k == "l" => print_list(w),
-                Ok(Event::Key(_)) => println!("{DIM}keys: h = hint, l = list, q = quit{DIM:#}"),
-                Err(_) => return Ok(()),
+                Event::Key('q') => return Ok(()),
+                Event::Key('h') => show_hint(w, i)?,
+                Event::Key('l') => print_list(w),
+                Event::Key(_) => println!("{DIM}keys: h = hint, l = list, q = quit{DIM:#}"),
             }
         }
-        let _ = debouncer.watcher().unwatch(&dir);
+        let _ = debouncer.unwatch(&dir);
     }
 }

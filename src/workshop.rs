@@ -48,6 +48,18 @@ impl Workshop {
             .map_or("pending", |p| p.status.as_str())
     }
 
+    /// Whether the learner's file was saved after the exercise's last run, so its status may be out of date.
+    pub fn edited_since_last_run(&self, e: &Exercise) -> bool {
+        let Some(last_run) = self.state.exercises.get(&e.id()).and_then(|p| p.last_run) else {
+            return false;
+        };
+        std::fs::metadata(e.edit_path())
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .is_some_and(|t| t.as_secs() > last_run)
+    }
+
     /// How many exercises have passed.
     pub fn passed(&self) -> usize {
         self.exercises.iter().filter(|e| self.status(e) == "passed").count()

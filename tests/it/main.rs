@@ -2,4 +2,5 @@
 
 mod class;
 mod runner;
+mod scratch;
 mod selfcheck;
