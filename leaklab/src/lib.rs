@@ -131,6 +131,12 @@
 //! `include/leaklab.h`); its blocks are counted in the calling thread's region and marked as C blocks in
 //! the report. A double free or a foreign pointer aborts with a message instead of corrupting memory.
 //!
+//! To compile C with the `cc` crate, make leaklab a `[dependencies]` entry of the crate whose `build.rs`
+//! compiles it: leaklab's `links = "leaklab"` key then hands that build script the header's directory as
+//! `DEP_LEAKLAB_INCLUDE` (`cc::Build::new().include(env::var("DEP_LEAKLAB_INCLUDE")?)`). Name the crate in
+//! its Rust code too (`use leaklab as _;`), so the linker meets leaklab after the C code that calls it. The
+//! C FFI exercises (`exercises/11-c-strings` and on) are complete examples.
+//!
 //! # How it works, and what it will not do
 //!
 //! See `ARCHITECTURE.md` at the repository root. In short: a 16-byte header per block holds the tag of the
