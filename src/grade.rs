@@ -48,21 +48,8 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed => write!(f, "passed"),
-            Outcome::Leaking { last } => {
-                let plural = |n: usize, one: &str| {
-                    if n == 1 {
-                        format!("1 {one}")
-                    } else {
-                        format!("{n} {one}s")
-                    }
-                };
-                write!(
-                    f,
-                    "leaking ({}, {} in the smallest failing case)",
-                    plural(last.leaked_blocks(), "block"),
-                    plural(last.leaked_bytes(), "byte")
-                )
-            }
+            // Blocks and bytes, and any descriptors, threads or files left: an fd-only leak is not "0 blocks".
+            Outcome::Leaking { last } => write!(f, "leaking ({} in the smallest failing case)", last.summary()),
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
             Outcome::Crashed { signal } => write!(f, "crashed ({})", signal_name(*signal)),
             Outcome::Hung => write!(f, "hung (killed after the timeout)"),
