@@ -325,8 +325,9 @@ impl fmt::Display for Report {
                 if !self.files.is_empty() {
                     write!(
                         f,
-                        "\n  Files: delete temporary files on every way out, `?` and panics included: give each one an \
-                         owner that removes it when dropped (`tempfile::NamedTempFile`, a guard)"
+                        "\n  Files: created while the checked code ran and still on disk after it returned. Remove a \
+                         temporary file\n  on every way out, `?` and panics included: give it an owner that deletes it \
+                         when dropped\n  (`tempfile::NamedTempFile`, a guard)"
                     )?;
                 }
                 Ok(())
