@@ -194,6 +194,9 @@ pub fn run_spec(spec: &Spec, timeout: Duration) -> Result<Run, GradeError> {
     let start = Instant::now();
     let mut child = Command::new(binary)
         .current_dir(&spec.dir)
+        // As `cargo test` sets it: tools inside a spec (trybuild) find the crate under test by it, and must
+        // not see the runner's own value, inherited from whoever started the runner.
+        .env("CARGO_MANIFEST_DIR", &spec.dir)
         .env(leaklab::REPORT_DIR_ENV, &reports)
         .env("RUST_BACKTRACE", "0")
         .stdout(log.try_clone().map_err(|e| GradeError(e.to_string()))?)
