@@ -48,21 +48,8 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed => write!(f, "passed"),
-            Outcome::Leaking { last } => {
-                let plural = |n: usize, one: &str| {
-                    if n == 1 {
-                        format!("1 {one}")
-                    } else {
-                        format!("{n} {one}s")
-                    }
-                };
-                write!(
-                    f,
-                    "leaking ({}, {} in the smallest failing case)",
-                    plural(last.leaked_blocks(), "block"),
-                    plural(last.leaked_bytes(), "byte")
-                )
-            }
+            // Blocks and bytes, and any descriptors, threads or files left: an fd-only leak is not "0 blocks".
+            Outcome::Leaking { last } => write!(f, "leaking ({} in the smallest failing case)", last.summary()),
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
             Outcome::Crashed { signal } => write!(f, "crashed ({})", signal_name(*signal)),
             Outcome::Hung => write!(f, "hung (killed after the timeout)"),
@@ -207,6 +194,9 @@ pub fn run_spec(spec: &Spec, timeout: Duration) -> Result<Run, GradeError> {
     let start = Instant::now();
     let mut child = Command::new(binary)
         .current_dir(&spec.dir)
+        // As `cargo test` sets it: tools inside a spec (trybuild) find the crate under test by it, and must
+        // not see the runner's own value, inherited from whoever started the runner.
+        .env("CARGO_MANIFEST_DIR", &spec.dir)
         .env(leaklab::REPORT_DIR_ENV, &reports)
         .env("RUST_BACKTRACE", "0")
         .stdout(log.try_clone().map_err(|e| GradeError(e.to_string()))?)

@@ -98,9 +98,10 @@
 //! With `LEAKLAB_REPORT_DIR=dir`, every report is also appended to `dir/leaklab-<pid>.jsonl`, one JSON
 //! object per line. The schema is [`Report`]'s fields, versioned by the `schema` field
 //! ([`REPORT_SCHEMA`]); `verdict` is `"clean"`, `"leak"` or `"unavailable"`; `fds` and `threads`
-//! list what the ledgers found.
+//! list what the ledgers found, and `files` (present only when not empty) what the directory ledger
+//! found. Fields are only ever added, each optional, so a reader of `leaklab.report/1` keeps working.
 //!
-//! # 7. File descriptors and threads
+//! # 7. File descriptors, threads and files on disk
 //!
 //! [`Region::track_fds`] also reports descriptors opened in the region and still open at its end, by path;
 //! [`Region::track_threads`] reports threads started in it and still running, by name. Both compare
@@ -123,6 +124,45 @@
 //! assert!(report.to_string().contains("still open: fd"));
 //! # std::fs::remove_file(&path).unwrap();
 //! # }
+//! ```
+//!
+//! [`Region::track_dir`] reports files and directories created under a directory in the region and still
+//! there at its end: the temporary file a function forgot to delete on its error path, the scratch
+//! directory a job left behind. Like the other ledgers it compares sets (the paths under the directory,
+//! at any depth, when the region begins and ends), so files that were there before are never reported; a
+//! new directory is reported once, with the number of entries inside. The report says
+//! `still on disk: <path>`, and the JSON report lists them in `files`. Regions tracking a directory also
+//! run one at a time, and the check needs no `/proc`.
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! let dir = std::env::temp_dir().join(format!("leaklab-doc-dir-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let report = leaklab::Region::new().track_fds().track_dir(&dir).run(|| {
+//!     std::fs::write(dir.join("done.txt"), "ok").unwrap();
+//!     std::fs::remove_file(dir.join("done.txt")).unwrap(); // cleaned up
+//!     std::fs::write(dir.join("part.tmp"), "half").unwrap(); // forgotten
+//! });
+//! assert_eq!(report.files.len(), 1);
+//! assert!(report.to_string().contains("still on disk:"));
+//! assert!(report.to_string().contains("part.tmp (4 bytes)"));
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+//!
+//! Setup and behaviour checks that open files *outside* a region can still be seen by a parallel test's
+//! ledger. Run them inside [`exclusive`], which takes the same lock and checks nothing:
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
+//! let dir = leaklab::exclusive(|| {
+//!     let dir = std::env::temp_dir().join(format!("leaklab-doc-setup-{}", std::process::id()));
+//!     std::fs::create_dir_all(&dir).unwrap();
+//!     std::fs::write(dir.join("input.txt"), "x").unwrap();
+//!     dir
+//! });
+//! # leaklab::exclusive(|| std::fs::remove_dir_all(&dir).unwrap());
 //! ```
 //!
 //! # 8. C code
@@ -154,7 +194,7 @@ mod sites;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
 pub use growth::{GROWING_BLOCKS_PER_ITERATION, GROWING_BYTES_PER_ITERATION, Growth};
-pub use os::{LeakedFd, LeakedThread, ledgers_available};
+pub use os::{LeakedFd, LeakedFile, LeakedThread, ledgers_available};
 pub use region::{DEFAULT_SETTLE, Entered, Region, RegionHandle};
 pub use report::{GrowthSummary, REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
 pub use sites::{CycleMember, LeakCycle, LeakGroup, LeakKind, Site};
@@ -163,6 +203,16 @@ pub use sites::{CycleMember, LeakCycle, LeakGroup, LeakKind, Site};
 /// dropped inside the region. Same as `Region::new().run(f)`.
 pub fn check<R>(f: impl FnOnce() -> R) -> Report {
     Region::new().run(f)
+}
+
+/// Runs `f` while no region that tracks descriptors, threads or directories runs, and checks nothing.
+///
+/// For test setup and behaviour checks that open files or start threads outside a region, in a binary
+/// whose other tests use those ledgers: without it, a parallel test's ledger could see them. Takes the
+/// same process-wide lock as those regions, so it may be nested in one (and they in it) on one thread.
+pub fn exclusive<R>(f: impl FnOnce() -> R) -> R {
+    let _lock = os::ProcessLock::acquire();
+    f()
 }
 
 /// Runs `op` `iterations` times and measures what stays allocated per iteration after a warm-up: how a

@@ -1,15 +1,18 @@
-//! Operating-system resources: the file-descriptor and thread ledgers, read from `/proc/self`.
+//! Operating-system resources: the file-descriptor and thread ledgers, read from `/proc/self`, and the
+//! directory ledger, read from the tracked directories.
 //!
-//! Both compare *sets* (fd → path, thread id → name) taken when a region begins and when it ends, never
-//! counts, so a descriptor closed and another opened in its place is still noticed. File descriptors and
-//! threads belong to the whole process, so regions that ask for these ledgers run one at a time
-//! ([`ProcessLock`]); regions that only count memory still run in parallel. Code outside such regions that
-//! opens files or starts threads at the same moment can still appear in a report: keep every test of a
-//! binary that opens descriptors under the ledger (the exercise specs do).
+//! All three compare *sets* (fd → path, thread id → name, path → entry) taken when a region begins and
+//! when it ends, never counts, so a descriptor closed and another opened in its place is still noticed.
+//! File descriptors, threads and files belong to the whole process (files to the whole system), so regions
+//! that ask for these ledgers run one at a time ([`ProcessLock`]); regions that only count memory still
+//! run in parallel. Code outside such regions that opens files or starts threads at the same moment can
+//! still appear in a report: keep every test of a binary that opens descriptors under the ledger, or
+//! inside [`exclusive`](crate::exclusive) (the exercise specs do).
 
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// A file descriptor opened inside a region and still open at its end.
@@ -28,6 +31,24 @@ pub struct LeakedThread {
     pub tid: i32,
     /// The thread's name (the kernel keeps the first 15 bytes).
     pub name: String,
+}
+
+/// A file or directory created under a tracked directory inside a region and still there at its end.
+///
+/// A directory left behind is one entry; what it holds is counted in `entries` and `bytes`, not listed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LeakedFile {
+    /// Where it is: the tracked directory joined with the entry's path under it.
+    pub path: String,
+    /// True for a directory.
+    #[serde(default)]
+    pub dir: bool,
+    /// Its size; for a directory, the size of the files under it.
+    #[serde(default)]
+    pub bytes: u64,
+    /// For a directory, how many files and directories it holds (at any depth); 0 for a file.
+    #[serde(default)]
+    pub entries: usize,
 }
 
 static PROCESS_LOCK: Mutex<()> = Mutex::new(());
@@ -94,6 +115,66 @@ pub(crate) fn running_threads() -> BTreeMap<i32, String> {
         .collect()
 }
 
+/// One entry found under a tracked directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    dir: bool,
+    bytes: u64,
+}
+
+/// Every file and directory under `root`, at any depth, by path (symbolic links are entries, never
+/// followed). `root` itself is not an entry. Empty when `root` does not exist; entries that vanish while
+/// the tree is read are skipped.
+pub(crate) fn entries_under(root: &Path, into: &mut BTreeMap<PathBuf, Entry>) {
+    let Ok(dir) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let path = entry.path();
+        if meta.is_dir() {
+            entries_under(&path, into);
+        }
+        into.insert(
+            path,
+            Entry {
+                dir: meta.is_dir(),
+                bytes: if meta.is_file() { meta.len() } else { 0 },
+            },
+        );
+    }
+}
+
+/// The entries of `now` whose path was not in `before`, outermost only: a new directory is one
+/// [`LeakedFile`] that counts what is under it.
+///
+/// Only names are compared (like `ls` before and after): a file that existed before the region and was
+/// rewritten or replaced in it is not new.
+pub(crate) fn new_files(before: &BTreeMap<PathBuf, Entry>, now: &BTreeMap<PathBuf, Entry>) -> Vec<LeakedFile> {
+    let mut left: Vec<LeakedFile> = Vec::new();
+    let mut outer: Option<&Path> = None;
+    // Sorted by path, so everything under a directory comes right after it.
+    for (path, entry) in now.iter().filter(|(path, _)| !before.contains_key(*path)) {
+        if let (Some(dir), Some(last)) = (outer, left.last_mut())
+            && path.starts_with(dir)
+        {
+            last.entries += 1;
+            last.bytes += entry.bytes;
+            continue;
+        }
+        outer = entry.dir.then_some(path.as_path());
+        left.push(LeakedFile {
+            path: path.to_string_lossy().into_owned(),
+            dir: entry.dir,
+            bytes: entry.bytes,
+            entries: 0,
+        });
+    }
+    left
+}
+
 /// The entries of `now` that were not in `before` (same key and same value).
 pub(crate) fn added<V: PartialEq + Clone>(before: &BTreeMap<i32, V>, now: &BTreeMap<i32, V>) -> Vec<(i32, V)> {
     now.iter()
@@ -111,6 +192,42 @@ mod tests {
         let before = BTreeMap::from([(3, "a".to_owned()), (4, "b".to_owned())]);
         let now = BTreeMap::from([(3, "a".to_owned()), (4, "c".to_owned()), (5, "d".to_owned())]);
         assert_eq!(added(&before, &now), vec![(4, "c".to_owned()), (5, "d".to_owned())]);
+    }
+
+    #[test]
+    fn new_files_lists_new_names_and_folds_new_directories() {
+        let entry = |dir, bytes| Entry { dir, bytes };
+        let before = BTreeMap::from([
+            (PathBuf::from("/d/kept"), entry(false, 3)),
+            (PathBuf::from("/d/old"), entry(true, 0)),
+        ]);
+        let now = BTreeMap::from([
+            (PathBuf::from("/d/kept"), entry(false, 9)), // rewritten: not new
+            (PathBuf::from("/d/new.tmp"), entry(false, 5)),
+            (PathBuf::from("/d/old"), entry(true, 0)),
+            (PathBuf::from("/d/old/inner"), entry(false, 1)), // new, in an old directory
+            (PathBuf::from("/d/scratch"), entry(true, 0)),
+            (PathBuf::from("/d/scratch/a"), entry(false, 2)),
+            (PathBuf::from("/d/scratch/sub"), entry(true, 0)),
+            (PathBuf::from("/d/scratch/sub/b"), entry(false, 4)),
+            (PathBuf::from("/d/scratch2"), entry(false, 7)), // a sibling whose name starts like the directory's
+        ]);
+        let file = |path: &str, dir, bytes, entries| LeakedFile {
+            path: path.to_owned(),
+            dir,
+            bytes,
+            entries,
+        };
+        assert_eq!(
+            new_files(&before, &now),
+            [
+                file("/d/new.tmp", false, 5, 0),
+                file("/d/old/inner", false, 1, 0),
+                file("/d/scratch", true, 6, 3),
+                file("/d/scratch2", false, 7, 0),
+            ]
+        );
+        assert_eq!(new_files(&now, &now), []);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 
 use crate::alloc::{self, Counts};
 use crate::growth::Growth;
-use crate::os::{self, LeakedFd, LeakedThread, ProcessLock};
+use crate::os::{self, LeakedFd, LeakedFile, LeakedThread, ProcessLock};
 use crate::report::{self, Report};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How long [`Region::run`] waits, at most, for other threads to finish freeing before it calls a region
@@ -34,6 +35,7 @@ pub struct Region {
     settle: Option<Duration>,
     fds: bool,
     threads: bool,
+    dirs: Vec<PathBuf>,
     sites: Option<bool>,
 }
 
@@ -79,6 +81,18 @@ impl Region {
         self
     }
 
+    /// Also report files and directories created under `dir` in the region and still there at its end,
+    /// with their paths: temporary files a function forgot to delete, a scratch directory left behind.
+    /// Call it again to watch several directories.
+    ///
+    /// Entries are compared by path, at any depth under `dir` (symbolic links are not followed); `dir`
+    /// itself is never reported. Like the fd ledger, regions tracking a directory run one at a time. Keep
+    /// the directory small (a scratch directory per test): it is listed when the region begins and ends.
+    pub fn track_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dirs.push(dir.into());
+        self
+    }
+
     /// Runs `f` inside the region, drops its return value there, and reports what is still allocated
     /// (and, when asked for, still open or running).
     ///
@@ -94,8 +108,9 @@ impl Region {
         } else {
             (self.fds, self.threads)
         };
-        let _lock = (fds || threads).then(ProcessLock::acquire);
-        let before = alloc::untracked(|| Snapshot::take(fds, threads));
+        let dirs = self.dirs;
+        let _lock = (fds || threads || !dirs.is_empty()).then(ProcessLock::acquire);
+        let before = alloc::untracked(|| Snapshot::take(fds, threads, &dirs));
         let sites = self.sites.unwrap_or_else(sites_from_env);
         let Some(mut open) = Open::begin() else {
             return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
@@ -104,7 +119,7 @@ impl Region {
         drop(f());
         let left = open.end(settle, |counts| {
             alloc::untracked(|| {
-                let now = Snapshot::take(fds, threads);
+                let now = Snapshot::take(fds, threads, &dirs);
                 Outstanding {
                     counts,
                     fds: os::added(&before.fds, &now.fds)
@@ -115,12 +130,13 @@ impl Region {
                         .into_iter()
                         .map(|(tid, name)| LeakedThread { tid, name })
                         .collect(),
+                    files: os::new_files(&before.files, &now.files),
                     sited: None,
                 }
             })
         });
         let report = alloc::untracked(|| {
-            let mut report = Report::new(label, left.counts, left.fds, left.threads, notes);
+            let mut report = Report::new(label, left.counts, left.fds, left.threads, left.files, notes);
             if let Some(blocks) = left.sited {
                 (report.groups, report.cycles) = crate::sites::explain(&blocks);
             } else if report.leaked_blocks > 0 {
@@ -140,11 +156,17 @@ impl Region {
 struct Snapshot {
     fds: BTreeMap<i32, String>,
     threads: BTreeMap<i32, String>,
+    files: BTreeMap<PathBuf, os::Entry>,
 }
 
 impl Snapshot {
-    fn take(fds: bool, threads: bool) -> Snapshot {
+    fn take(fds: bool, threads: bool, dirs: &[PathBuf]) -> Snapshot {
+        let mut files = BTreeMap::new();
+        for dir in dirs {
+            os::entries_under(dir, &mut files);
+        }
         Snapshot {
+            files,
             fds: if fds { os::open_fds() } else { BTreeMap::new() },
             threads: if threads {
                 os::running_threads()
@@ -161,19 +183,20 @@ struct Outstanding {
     counts: Counts,
     fds: Vec<LeakedFd>,
     threads: Vec<LeakedThread>,
+    files: Vec<LeakedFile>,
     /// The leaked blocks with their sites, when the region recorded sites (filled in after settling).
     sited: Option<Vec<alloc::SiteBlock>>,
 }
 
 impl PartialEq for Outstanding {
     fn eq(&self, other: &Self) -> bool {
-        (self.counts, &self.fds, &self.threads) == (other.counts, &other.fds, &other.threads)
+        (self.counts, &self.fds, &self.threads, &self.files) == (other.counts, &other.fds, &other.threads, &other.files)
     }
 }
 
 impl Outstanding {
     fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.fds.is_empty() && self.threads.is_empty()
+        self.counts.is_empty() && self.fds.is_empty() && self.threads.is_empty() && self.files.is_empty()
     }
 }
 

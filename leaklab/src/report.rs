@@ -2,7 +2,7 @@
 
 use crate::alloc::{self, Counts};
 use crate::growth::Growth;
-use crate::os::{LeakedFd, LeakedThread};
+use crate::os::{LeakedFd, LeakedFile, LeakedThread};
 use crate::sites::{LeakCycle, LeakGroup};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -70,6 +70,11 @@ pub struct Report {
     /// Threads started in the region and still running (with [`Region::track_threads`](crate::Region::track_threads)).
     #[serde(default)]
     pub threads: Vec<LeakedThread>,
+    /// Files and directories created under a tracked directory and still there (with
+    /// [`Region::track_dir`](crate::Region::track_dir)). Absent from the JSON when empty, so reports of
+    /// regions that track no directory read exactly as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<LeakedFile>,
     /// Leaked blocks grouped by kind and allocation site (with [`Region::sites`](crate::Region::sites)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<LeakGroup>,
@@ -98,10 +103,11 @@ impl Report {
         c: Counts,
         fds: Vec<LeakedFd>,
         threads: Vec<LeakedThread>,
+        files: Vec<LeakedFile>,
         notes: Vec<String>,
     ) -> Report {
         let leaked_blocks = non_negative(c.blocks) + non_negative(c.c_blocks);
-        let clean = leaked_blocks == 0 && fds.is_empty() && threads.is_empty();
+        let clean = leaked_blocks == 0 && fds.is_empty() && threads.is_empty() && files.is_empty();
         Report {
             schema: REPORT_SCHEMA.to_owned(),
             label,
@@ -112,6 +118,7 @@ impl Report {
             c_bytes: non_negative(c.c_bytes),
             fds,
             threads,
+            files,
             notes,
             groups: Vec::new(),
             cycles: Vec::new(),
@@ -127,7 +134,7 @@ impl Report {
             bytes: last(&g.bytes),
             ..Counts::default()
         };
-        let mut report = Report::new(g.label.clone(), counts, Vec::new(), Vec::new(), Vec::new());
+        let mut report = Report::new(g.label.clone(), counts, Vec::new(), Vec::new(), Vec::new(), Vec::new());
         report.verdict = if g.is_growing() { Verdict::Leak } else { Verdict::Clean };
         report.growth = Some(GrowthSummary {
             iterations: g.iterations(),
@@ -142,11 +149,12 @@ impl Report {
         Report {
             verdict: Verdict::Unavailable,
             unavailable: Some(why.to_owned()),
-            ..Report::new(label, Counts::default(), Vec::new(), Vec::new(), Vec::new())
+            ..Report::new(label, Counts::default(), Vec::new(), Vec::new(), Vec::new(), Vec::new())
         }
     }
 
-    /// True when nothing allocated in the region is still allocated (and no tracked fd or thread is left).
+    /// True when nothing allocated in the region is still allocated (and no tracked fd, thread or file is
+    /// left).
     pub fn is_clean(&self) -> bool {
         self.verdict == Verdict::Clean
     }
@@ -181,6 +189,35 @@ impl Report {
             Verdict::Leak => Err(self),
             Verdict::Clean | Verdict::Unavailable => Ok(()),
         }
+    }
+
+    /// What leaked, in a few words: `"2 blocks, 33 bytes"`, `"1 open file descriptor"`,
+    /// `"1 block, 8 bytes, 1 file left on disk"`; `"nothing"` when clean.
+    pub fn summary(&self) -> String {
+        let mut what = Vec::new();
+        if self.leaked_blocks > 0 {
+            what.push(plural(self.leaked_blocks, "block", "blocks"));
+            what.push(plural(self.leaked_bytes, "byte", "bytes"));
+        }
+        what.extend(self.ledger_counts());
+        if what.is_empty() {
+            "nothing".to_owned()
+        } else {
+            what.join(", ")
+        }
+    }
+
+    /// The descriptors, threads and files left, counted in words.
+    fn ledger_counts(&self) -> Vec<String> {
+        [
+            (self.fds.len(), "open file descriptor", "open file descriptors"),
+            (self.threads.len(), "running thread", "running threads"),
+            (self.files.len(), "file left on disk", "files left on disk"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| plural(n, one, many))
+        .collect()
     }
 
     /// The report as one line of JSON (the format written to `LEAKLAB_REPORT_DIR`).
@@ -226,12 +263,7 @@ impl fmt::Display for Report {
                         plural(self.leaked_bytes, "byte", "bytes")
                     ));
                 }
-                if !self.fds.is_empty() {
-                    what.push(plural(self.fds.len(), "open file descriptor", "open file descriptors"));
-                }
-                if !self.threads.is_empty() {
-                    what.push(plural(self.threads.len(), "running thread", "running threads"));
-                }
+                what.extend(self.ledger_counts());
                 write!(f, "leaklab: `{}` leaked {}.", self.label, what.join(" and "))?;
                 let rust_blocks = self.leaked_blocks - self.c_blocks;
                 if rust_blocks > 0 {
@@ -258,6 +290,16 @@ impl fmt::Display for Report {
                     let name = if t.name.is_empty() { "(unnamed)" } else { &t.name };
                     write!(f, "\n  still running: thread {name} (tid {})", t.tid)?;
                 }
+                for file in &self.files {
+                    if file.dir {
+                        let inside = plural(file.entries, "entry", "entries");
+                        let bytes = plural(file.bytes as usize, "byte", "bytes");
+                        write!(f, "\n  still on disk: {}/ (a directory: {inside}, {bytes})", file.path)?;
+                    } else {
+                        let bytes = plural(file.bytes as usize, "byte", "bytes");
+                        write!(f, "\n  still on disk: {} ({bytes})", file.path)?;
+                    }
+                }
                 for note in &self.notes {
                     write!(f, "\n  note: {note}")?;
                 }
@@ -278,6 +320,14 @@ impl fmt::Display for Report {
                     write!(
                         f,
                         "\n  Threads: `join` every thread you start, and close the channels its loop waits on"
+                    )?;
+                }
+                if !self.files.is_empty() {
+                    write!(
+                        f,
+                        "\n  Files: created while the checked code ran and still on disk after it returned. Remove a \
+                         temporary file\n  on every way out, `?` and panics included: give it an owner that deletes it \
+                         when dropped\n  (`tempfile::NamedTempFile`, a guard)"
                     )?;
                 }
                 Ok(())
@@ -365,4 +415,71 @@ pub(crate) fn publish(report: &Report) {
             );
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaking_file() -> Report {
+        let file = LeakedFile {
+            path: "/tmp/x/a.tmp".to_owned(),
+            dir: false,
+            bytes: 12,
+            entries: 0,
+        };
+        Report::new(
+            "t".into(),
+            Counts::default(),
+            Vec::new(),
+            Vec::new(),
+            vec![file],
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_file_left_on_disk_is_a_leak_and_round_trips_through_json() {
+        let report = leaking_file();
+        assert_eq!(report.verdict, Verdict::Leak);
+        assert_eq!(report.summary(), "1 file left on disk");
+        let json = report.to_json();
+        assert!(
+            json.contains(r#""files":[{"path":"/tmp/x/a.tmp","dir":false,"bytes":12,"entries":0}]"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+        let text = report.to_string();
+        assert!(text.starts_with("leaklab: `t` leaked 1 file left on disk."), "{text}");
+        assert!(text.contains("\n  still on disk: /tmp/x/a.tmp (12 bytes)"), "{text}");
+    }
+
+    #[test]
+    fn the_files_field_is_optional_in_both_directions() {
+        // A line written before the directory ledger existed still reads, with no files.
+        let old = format!(
+            r#"{{"schema":"{REPORT_SCHEMA}","label":"t","verdict":"clean","leaked_blocks":0,"leaked_bytes":0,"c_blocks":0,"c_bytes":0,"fds":[],"threads":[]}}"#
+        );
+        let report: Report = serde_json::from_str(&old).unwrap();
+        assert!(report.files.is_empty() && report.is_clean());
+        // And a report without files is written exactly as before: no `files` key.
+        assert_eq!(report.to_json(), old);
+    }
+
+    #[test]
+    fn summary_names_every_kind_of_leak() {
+        let mut report = leaking_file();
+        report.leaked_blocks = 2;
+        report.leaked_bytes = 33;
+        report.fds.push(LeakedFd {
+            fd: 7,
+            path: "/tmp/x/log".into(),
+        });
+        assert_eq!(
+            report.summary(),
+            "2 blocks, 33 bytes, 1 open file descriptor, 1 file left on disk"
+        );
+        let clean = Report::new("t".into(), Counts::default(), vec![], vec![], vec![], vec![]);
+        assert_eq!(clean.summary(), "nothing");
+    }
 }

@@ -1,5 +1,6 @@
-//! The file-descriptor ledger and bad-free diagnostics. A binary of its own: every test here that opens
-//! files does so under the ledger, so no parallel test opens descriptors behind its back.
+//! The file-descriptor and directory ledgers, and bad-free diagnostics. A binary of its own: every test
+//! here that opens files does so under a ledger (or in `leaklab::exclusive`), so no parallel test opens
+//! descriptors behind its back.
 
 use std::process::Command;
 
@@ -94,6 +95,113 @@ fn parallel_fd_regions_are_serialised_and_exact() {
             assert!(report.is_clean(), "region {i}: {report}");
         }
     }
+}
+
+/// A fresh, empty scratch directory for one test (made under the ledger's lock).
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    leaklab::exclusive(|| {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+    });
+    dir
+}
+
+#[test]
+fn files_left_in_a_tracked_directory_are_reported_by_path_and_nothing_else_is() {
+    let dir = scratch_dir("dir");
+    let (kept, left, job) = (dir.join("kept.txt"), dir.join("left.tmp"), dir.join("job"));
+    leaklab::exclusive(|| std::fs::write(&kept, "before").unwrap());
+    let report = leaklab::Region::new().track_fds().track_dir(&dir).run(|| {
+        std::fs::write(&kept, "rewritten: there before the region").unwrap();
+        std::fs::write(dir.join("gone.tmp"), "removed again").unwrap();
+        std::fs::remove_file(dir.join("gone.tmp")).unwrap();
+        std::fs::write(&left, "half").unwrap();
+        std::fs::create_dir_all(job.join("sub")).unwrap();
+        std::fs::write(job.join("a"), "12").unwrap();
+        std::fs::write(job.join("sub").join("b"), "345").unwrap();
+    });
+    assert!(!report.is_clean());
+    let found: Vec<_> = report
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.dir, f.bytes, f.entries))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (job.to_string_lossy().into_owned(), true, 5, 3),
+            (left.to_string_lossy().into_owned(), false, 4, 0),
+        ],
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(text.contains("leaked 2 files left on disk."), "{text}");
+    assert!(
+        text.contains(&format!("\n  still on disk: {} (4 bytes)", left.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\n  still on disk: {}/ (a directory: 3 entries, 5 bytes)",
+            job.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        report.to_json().contains(r#""files":[{"path":"#),
+        "{}",
+        report.to_json()
+    );
+
+    // The same work, cleaned up, is clean.
+    let report = leaklab::Region::new().track_dir(&dir).run(|| {
+        std::fs::remove_file(&left).unwrap();
+        std::fs::remove_dir_all(&job).unwrap();
+        std::fs::write(dir.join("again.tmp"), "x").unwrap();
+        std::fs::remove_file(dir.join("again.tmp")).unwrap();
+    });
+    assert!(report.is_clean(), "{report}");
+    leaklab::exclusive(|| std::fs::remove_dir_all(&dir).unwrap());
+}
+
+#[test]
+fn a_tracked_directory_that_does_not_exist_yet_reports_what_is_created_in_it() {
+    let parent = scratch_dir("later");
+    let dir = parent.join("made-in-the-region");
+    let report = leaklab::Region::new().track_dir(&dir).run(|| {
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("x"), "1").unwrap();
+    });
+    // The directory itself is never reported, only what is under it.
+    let paths: Vec<_> = report.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(paths, [dir.join("x").to_string_lossy()], "{report}");
+    leaklab::exclusive(|| std::fs::remove_dir_all(&parent).unwrap());
+}
+
+#[test]
+fn exclusive_keeps_tracked_regions_out_while_it_runs() {
+    let dir = scratch_dir("exclusive");
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    let setup = dir.join("setup.txt");
+    let region = {
+        let dir = dir.clone();
+        std::thread::spawn(move || {
+            go_rx.recv().unwrap();
+            // Begins only once `exclusive` below has returned, so the setup file is there before it.
+            leaklab::Region::new()
+                .track_dir(&dir)
+                .run(|| std::thread::sleep(std::time::Duration::from_millis(100)))
+        })
+    };
+    leaklab::exclusive(|| {
+        go_tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(&setup, "made while the region waited").unwrap();
+    });
+    let report = region.join().unwrap();
+    assert!(report.is_clean(), "{report}");
+    leaklab::exclusive(|| std::fs::remove_dir_all(&dir).unwrap());
 }
 
 /// Runs the ignored test `name` of this binary in a child process and returns its stderr and status.

@@ -1,0 +1,5 @@
+//! Runs the shared spec, `tests/14_raw_fd.rs` at the workspace root, against this crate.
+extern crate raw_fd_solution as subject;
+
+#[path = "../../../tests/14_raw_fd.rs"]
+mod spec;
