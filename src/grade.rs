@@ -48,26 +48,37 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed => write!(f, "passed"),
-            Outcome::Leaking { last } => {
-                let plural = |n: usize, one: &str| {
-                    if n == 1 {
-                        format!("1 {one}")
-                    } else {
-                        format!("{n} {one}s")
-                    }
-                };
-                write!(
-                    f,
-                    "leaking ({}, {} in the smallest failing case)",
-                    plural(last.leaked_blocks(), "block"),
-                    plural(last.leaked_bytes(), "byte")
-                )
-            }
+            // A growth measurement's counts are where a long run ended, not a smallest case: give its rate.
+            Outcome::Leaking { last } if last.growth.is_some() => write!(f, "leaking ({})", leak_size(last)),
+            Outcome::Leaking { last } => write!(f, "leaking ({} in the smallest failing case)", leak_size(last)),
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
             Outcome::Crashed { signal } => write!(f, "crashed ({})", signal_name(*signal)),
             Outcome::Hung => write!(f, "hung (killed after the timeout)"),
         }
     }
+}
+
+/// A leak verdict's size in a few words: `2 blocks, 133 bytes`, or for a growth measurement
+/// `grows by 139.0 bytes and 2.16 blocks per iteration`.
+pub fn leak_size(report: &Report) -> String {
+    if let Some(g) = &report.growth {
+        return format!(
+            "grows by {:.1} bytes and {:.2} blocks per iteration",
+            g.bytes_per_iteration, g.blocks_per_iteration
+        );
+    }
+    let plural = |n: usize, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    format!(
+        "{}, {}",
+        plural(report.leaked_blocks(), "block"),
+        plural(report.leaked_bytes(), "byte")
+    )
 }
 
 fn signal_name(signal: i32) -> String {
@@ -277,6 +288,29 @@ mod tests {
             Some("forgotten-guard")
         );
         assert_eq!(package_name("path+file:///w/leaklab#0.1.0").as_deref(), Some("leaklab"));
+    }
+
+    #[test]
+    fn a_growth_verdict_shows_its_rate() {
+        let line = |growth: &str| {
+            format!(
+                r#"{{"schema":"{}","label":"t","verdict":"leak","leaked_blocks":430,"leaked_bytes":23000,"c_blocks":0,"c_bytes":0{growth}}}"#,
+                leaklab::REPORT_SCHEMA
+            )
+        };
+        let leaking = |text: &str| Outcome::Leaking {
+            last: Box::new(serde_json::from_str(text).unwrap()),
+        };
+        assert_eq!(
+            leaking(&line("")).to_string(),
+            "leaking (430 blocks, 23000 bytes in the smallest failing case)"
+        );
+        let growth =
+            r#","growth":{"iterations":100,"warmup":20,"bytes_per_iteration":139.04,"blocks_per_iteration":2.16}"#;
+        assert_eq!(
+            leaking(&line(growth)).to_string(),
+            "leaking (grows by 139.0 bytes and 2.16 blocks per iteration)"
+        );
     }
 
     #[test]

@@ -88,11 +88,10 @@ impl Workshop {
         progress.attempts += 1;
         progress.last_run = Some(now());
         if let Some(Outcome::Leaking { last }) = outcome {
-            progress.last_leak = Some(format!(
-                "{} block(s), {} byte(s)",
-                last.leaked_blocks(),
-                last.leaked_bytes()
-            ));
+            progress.last_leak = Some(match last.growth {
+                Some(_) => crate::grade::leak_size(last),
+                None => format!("{} block(s), {} byte(s)", last.leaked_blocks(), last.leaked_bytes()),
+            });
         }
         self.save()
     }
