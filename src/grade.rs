@@ -58,8 +58,9 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A leak verdict's size in a few words: `2 blocks, 133 bytes`, or for a growth measurement
-/// `grows by 139.0 bytes and 2.16 blocks per iteration`.
+/// A leak verdict's size in a few words: `2 blocks, 133 bytes` (and `1 running thread` or `1 open file
+/// descriptor` when the ledgers found some), or for a growth measurement `grows by 139.0 bytes and 2.16
+/// blocks per iteration`.
 pub fn leak_size(report: &Report) -> String {
     if let Some(g) = &report.growth {
         return format!(
@@ -74,11 +75,18 @@ pub fn leak_size(report: &Report) -> String {
             format!("{n} {one}s")
         }
     };
-    format!(
+    let mut size = format!(
         "{}, {}",
         plural(report.leaked_blocks(), "block"),
         plural(report.leaked_bytes(), "byte")
-    )
+    );
+    if !report.threads.is_empty() {
+        size.push_str(&format!(", {}", plural(report.threads.len(), "running thread")));
+    }
+    if !report.fds.is_empty() {
+        size.push_str(&format!(", {}", plural(report.fds.len(), "open file descriptor")));
+    }
+    size
 }
 
 fn signal_name(signal: i32) -> String {
@@ -291,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn a_growth_verdict_shows_its_rate() {
+    fn a_growth_verdict_shows_its_rate_and_ledgers_their_counts() {
         let line = |growth: &str| {
             format!(
                 r#"{{"schema":"{}","label":"t","verdict":"leak","leaked_blocks":430,"leaked_bytes":23000,"c_blocks":0,"c_bytes":0{growth}}}"#,
@@ -304,6 +312,11 @@ mod tests {
         assert_eq!(
             leaking(&line("")).to_string(),
             "leaking (430 blocks, 23000 bytes in the smallest failing case)"
+        );
+        let thread = r#","threads":[{"tid":7,"name":"worker-0"}]"#;
+        assert_eq!(
+            leaking(&line(thread)).to_string(),
+            "leaking (430 blocks, 23000 bytes, 1 running thread in the smallest failing case)"
         );
         let growth =
             r#","growth":{"iterations":100,"warmup":20,"bytes_per_iteration":139.04,"blocks_per_iteration":2.16}"#;
