@@ -1,11 +1,10 @@
 //! The receive path of a network driver, simulated, with two pools of buffers.
 //!
-//! A frame is a length byte, a checksum byte (the wrapping sum of the payload's bytes), then the payload.
-//! [`Rx::receive`] copies a frame into a packet buffer leased from a pool, as a network card's driver does
-//! with its socket buffers, and checks it. Then the device decodes the payload in a device buffer leased from
-//! a second pool. Device memory is scarce, like a GPU's: that pool has a fixed number of slots, and `receive`
-//! fails with [`RxError::DeviceBusy`] while all of them are leased. When a frame is done, its buffers go back
-//! to their pools for the next frames.
+//! A frame is a length byte, a checksum byte (the wrapping sum of the payload), then the payload. [`Rx::receive`]
+//! copies a frame into a packet buffer leased from a pool, as a network card's driver does with its socket
+//! buffers, and checks it; then a device decodes the payload in a device buffer leased from a second pool.
+//! Device memory is scarce, like a GPU's: that pool has a fixed number of slots, and `receive` fails with
+//! [`RxError::DeviceBusy`] while all are leased. When a frame is done, its buffers go back to their pools.
 //!
 //! The tests say the receive path loses memory when frames go wrong. Find out why and fix it, without
 //! changing what `receive` returns.
@@ -28,9 +27,25 @@ pub enum RxError {
     DeviceBusy,
 }
 
+/// A receive path: its packet buffers and its share of the device.
+pub struct Rx {
+    packets: PacketPool,
+    device: DevicePool,
+}
+
+impl Rx {
+    /// A receive path with `device_slots` device buffers.
+    pub fn new(device_slots: usize) -> Rx {
+        let slots = (0..device_slots).map(|_| None).collect();
+        Rx {
+            packets: PacketPool::default(),
+            device: DevicePool { slots },
+        }
+    }
+}
+
 // ANCHOR: fix
-/// Packet buffers, each in its own allocation so that its address never changes. The card may write into any
-/// of them, so the pool keeps every buffer it made for as long as it lives. A lease is a buffer's index.
+/// Packet buffers: the pool keeps each one it made (boxed, so it never moves) for its whole life. A lease is an index.
 #[derive(Default)]
 struct PacketPool {
     buffers: Vec<Box<[u8]>>,
@@ -68,22 +83,7 @@ impl DevicePool {
     }
 }
 
-/// A receive path: its packet buffers and its share of the device.
-pub struct Rx {
-    packets: PacketPool,
-    device: DevicePool,
-}
-
 impl Rx {
-    /// A receive path with `device_slots` device buffers.
-    pub fn new(device_slots: usize) -> Rx {
-        let slots = (0..device_slots).map(|_| None).collect();
-        Rx {
-            packets: PacketPool::default(),
-            device: DevicePool { slots },
-        }
-    }
-
     /// Receives one frame and returns its payload as the device decoded it (ASCII case swapped).
     ///
     /// # Errors
