@@ -400,7 +400,7 @@ fn grows(growth: &Growth, requests: &[Request], plot: Option<String>) -> String 
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 16,
+        cases: 64,
         failure_persistence: None,
         // A service that hangs fails every case after a timeout; do not spend minutes shrinking that.
         max_shrink_time: 10_000,

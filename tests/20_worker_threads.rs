@@ -125,7 +125,7 @@ fn warm_up_blocking_receive() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Every job's result matches the model, and once a session's pools are dropped, none of their worker
     /// threads is still running and nothing they allocated is left.
