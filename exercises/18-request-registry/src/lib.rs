@@ -2,12 +2,12 @@
 //!
 //! [`Service::handle`] serves one connection: it reads one HTTP/1.1 request, answers it, and closes the
 //! connection. Each request gets an id, sent back in an `X-Request-Id` header, and is listed in the registry
-//! of requests in flight while it is handled; an admin page and a graceful shutdown read that registry through
+//! of requests in flight while it is handled; the admin page and a graceful shutdown read that registry through
 //! [`Service::in_flight`].
 //!
-//! Routes: `GET /health` answers `ok`, and `GET /hello/<name>` answers `hello, <name>!`. Any other path is
-//! 404 Not Found, any other method 405 Method Not Allowed, and a request line that does not parse is 400 Bad
-//! Request.
+//! Routes: `GET /health` answers `ok`, `GET /hello/<name>` answers `hello, <name>!`, and `GET /in-flight` is
+//! the admin page: one line per request in flight, itself included. Any other path is 404 Not Found, any other
+//! method 405 Method Not Allowed, and a request line that does not parse is 400 Bad Request.
 //!
 //! The tests say this service grows a little with the requests it serves. Find out why and fix it, without
 //! changing what it answers.
@@ -84,7 +84,10 @@ impl Service {
             since: Instant::now(),
         };
         self.in_flight.lock().unwrap().insert(id, request);
-        let body = route(method, path)?;
+        let body = match (method, path) {
+            ("GET", "/in-flight") => self.in_flight().join("\n"),
+            _ => route(method, path)?,
+        };
         self.in_flight.lock().unwrap().remove(&id);
         Ok(body)
     }
