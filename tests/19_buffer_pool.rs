@@ -118,6 +118,21 @@ proptest! {
     }
 }
 
+/// A pool recycles: good frames, one after another, all use the same packet buffer.
+#[test]
+fn good_frames_one_after_another_share_one_packet_buffer() {
+    let mut rx = Rx::new(DEVICE_SLOTS);
+    for i in 0..20 {
+        let frame = Frame::Good(format!("frame{i}").into_bytes());
+        assert_eq!(rx.receive(&frame.bytes()), frame.expected(), "{frame:?}");
+    }
+    assert_eq!(
+        rx.packet_buffers(),
+        1,
+        "the pool made a new buffer for a frame, though the last one was free"
+    );
+}
+
 /// What the driver bug looks like on a GPU-like device: a soak of 200 frames, one in four too large for the
 /// device, through a path with 8 device slots. Every lease must come back, or the slots run out and good
 /// frames are refused with `DeviceBusy`.

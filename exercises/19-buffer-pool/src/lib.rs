@@ -1,10 +1,9 @@
 //! The receive path of a network driver, simulated, with two pools of buffers.
 //!
 //! A frame is a length byte, a checksum byte (the wrapping sum of the payload), then the payload. [`Rx::receive`]
-//! copies a frame into a packet buffer leased from a pool, as a network card's driver does with its socket
-//! buffers, and checks it; then a device decodes the payload in a device buffer leased from a second pool.
-//! Device memory is scarce, like a GPU's: that pool has a fixed number of slots, and `receive` fails with
-//! [`RxError::DeviceBusy`] while all are leased. When a frame is done, its buffers go back to their pools.
+//! copies a frame into a packet buffer leased from a pool, as a network driver does with socket buffers, checks
+//! it, and has a device decode the payload in a buffer leased from a second pool: device memory is scarce, like a
+//! GPU's, so `receive` fails with [`RxError::DeviceBusy`] while all its slots are leased. Both buffers go back.
 //!
 //! The tests say the receive path loses memory when frames go wrong. Find out why and fix it, without
 //! changing what `receive` returns.
@@ -42,6 +41,11 @@ impl Rx {
             device: DevicePool { slots },
         }
     }
+
+    /// How many packet buffers the pool has made so far: a driver shows this in its statistics.
+    pub fn packet_buffers(&self) -> usize {
+        self.packets.buffers.len()
+    }
 }
 
 // ANCHOR: fix
@@ -72,7 +76,6 @@ struct DevicePool {
 }
 
 impl DevicePool {
-    /// Maps a buffer in a free slot and leases it, or fails when every slot is leased.
     fn acquire(&mut self) -> Result<(usize, &mut [u8; DEVICE_BUFFER]), RxError> {
         let slot = self.slots.iter().position(Option::is_none).ok_or(RxError::DeviceBusy)?;
         Ok((slot, self.slots[slot].insert(Box::new([0; DEVICE_BUFFER]))))
@@ -87,7 +90,7 @@ impl Rx {
     /// Receives one frame and returns its payload as the device decoded it (ASCII case swapped).
     ///
     /// # Errors
-    /// When the frame is damaged, its payload does not fit in a device buffer, or the device is busy.
+    /// A damaged frame, a payload too large for a device buffer, or a busy device.
     pub fn receive(&mut self, frame: &[u8]) -> Result<Vec<u8>, RxError> {
         let lease = self.packets.lease();
         let packet = &mut self.packets.buffers[lease];
@@ -107,14 +110,11 @@ impl Rx {
 
 /// The payload of a well-formed frame.
 fn check(frame: &[u8]) -> Result<&[u8], RxError> {
-    let [len, sum, payload @ ..] = frame else {
-        return Err(RxError::BadLength);
-    };
-    if payload.len() != usize::from(*len) {
-        return Err(RxError::BadLength);
+    match frame {
+        [len, sum, payload @ ..] if payload.len() == usize::from(*len) => {
+            let total = payload.iter().fold(0u8, |acc, byte| acc.wrapping_add(*byte));
+            (total == *sum).then_some(payload).ok_or(RxError::BadChecksum)
+        }
+        _ => Err(RxError::BadLength),
     }
-    if payload.iter().fold(0u8, |acc, byte| acc.wrapping_add(*byte)) != *sum {
-        return Err(RxError::BadChecksum);
-    }
-    Ok(payload)
 }
