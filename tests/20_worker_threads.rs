@@ -10,14 +10,19 @@
 //! as a leak. This binary therefore has exactly one test: the property test below, whose cases run one after
 //! another on one thread. Put any new check inside it rather than next to it.
 //!
-//! Nothing here can hang: every wait for a result has a timeout, and a leaked worker is parked on the
-//! queue, using no CPU, until the process exits at the end of the tests.
+//! Nothing here can hang: every wait for a result has a timeout, a watchdog ends the process with a message if
+//! dropping a pool takes more than ten seconds, and a leaked worker is parked on the queue, using no CPU, until
+//! the process exits at the end of the tests.
 
 use leaklab::Region;
 use proptest::prelude::*;
 use std::fmt;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::io::{self, Write};
+use std::process;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Once, OnceLock, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
 use subject::{ATTEMPTS, Finished, GaveUp, Pool};
 
 #[global_allocator]
@@ -109,11 +114,64 @@ fn run(workers: usize, ops: &[Op]) -> Result<(), String> {
                 Ok(())
             }
             Op::Collect => collect(&pool, &mut pending),
-            Op::Restart(workers) => collect(&pool, &mut pending).map(|()| pool = Pool::new(*workers)),
+            Op::Restart(workers) => {
+                collect(&pool, &mut pending).map(|()| retire(std::mem::replace(&mut pool, Pool::new(*workers))))
+            }
         };
         outcome.map_err(|e| format!("step {step}, {op:?}: {e}"))?;
     }
-    collect(&pool, &mut pending).map_err(|e| format!("at the end: {e}"))
+    let outcome = collect(&pool, &mut pending).map_err(|e| format!("at the end: {e}"));
+    retire(pool);
+    outcome
+}
+
+/// How long dropping a pool may take before the spec stops the whole run.
+const DROP_LIMIT: Duration = Duration::from_secs(10);
+
+/// When the pool being dropped must be gone, in milliseconds after `EPOCH`; 0 while no pool is being dropped.
+static DROP_DEADLINE: AtomicU64 = AtomicU64::new(0);
+
+/// The watchdog's clock.
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+fn now_ms() -> u64 {
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// Drops `pool` under the watchdog's eye. A `Drop` that waits for workers that never stop (a `join` before
+/// telling them to stop, say) would otherwise hang the tests for ever.
+fn retire(pool: Pool) {
+    DROP_DEADLINE.store(now_ms() + DROP_LIMIT.as_millis() as u64, Ordering::SeqCst);
+    drop(pool);
+    DROP_DEADLINE.store(0, Ordering::SeqCst);
+}
+
+/// Starts the watchdog, once, before any region: a thread that ends the process with a message when a pool has
+/// been dropping for longer than `DROP_LIMIT`. It writes to the real stderr, past libtest's capture, because
+/// the test that would print the captured output never finishes.
+fn start_watchdog() {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        now_ms();
+        let watchdog = move || {
+            loop {
+                thread::sleep(Duration::from_millis(100));
+                let deadline = DROP_DEADLINE.load(Ordering::SeqCst);
+                if deadline != 0 && now_ms() > deadline {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "spec: dropping a pool has not returned after {DROP_LIMIT:?}: its `Drop` is waiting for \
+                         workers that never stop. A worker stops only when told to, or when its queue closes."
+                    );
+                    process::exit(101);
+                }
+            }
+        };
+        thread::Builder::new()
+            .name("spec-watchdog".into())
+            .spawn(watchdog)
+            .expect("start the spec's watchdog");
+    });
 }
 
 /// The first time a thread blocks on a channel, std gives it a small record for waiting (kept until the thread
@@ -134,6 +192,7 @@ proptest! {
         workers in 1..4usize,
         ops in prop::collection::vec(op(), 0..10),
     ) {
+        start_watchdog();
         // Behaviour first, outside any region: a wrong result is not a leak.
         run(workers, &ops).map_err(TestCaseError::fail)?;
         warm_up_blocking_receive();
