@@ -23,7 +23,7 @@ fn main() {
                     attempts: ((l + i) % 9) as u32,
                     hints_used: (l + i) % 4,
                     last_run: Some(1_700_000_000),
-                    last_leak: Some("2 block(s), 133 byte(s)".into()),
+                    last_leak: Some("2 blocks, 133 bytes".into()),
                 })
                 .collect(),
         };

@@ -48,6 +48,8 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed => write!(f, "passed"),
+            // A growth measurement's counts are where a long run ended, not a smallest case: its rate says more.
+            Outcome::Leaking { last } if last.growth.is_some() => write!(f, "leaking ({})", last.summary()),
             // Blocks and bytes, and any descriptors, threads or files left: an fd-only leak is not "0 blocks".
             Outcome::Leaking { last } => write!(f, "leaking ({} in the smallest failing case)", last.summary()),
             Outcome::Failing => write!(f, "failing (a test failed, not because of a leak)"),
@@ -308,6 +310,34 @@ mod tests {
             Some("forgotten-guard")
         );
         assert_eq!(package_name("path+file:///w/leaklab#0.1.0").as_deref(), Some("leaklab"));
+    }
+
+    #[test]
+    fn a_growth_verdict_shows_its_rate_and_ledgers_their_counts() {
+        let line = |growth: &str| {
+            format!(
+                r#"{{"schema":"{}","label":"t","verdict":"leak","leaked_blocks":430,"leaked_bytes":23000,"c_blocks":0,"c_bytes":0{growth}}}"#,
+                leaklab::REPORT_SCHEMA
+            )
+        };
+        let leaking = |text: &str| Outcome::Leaking {
+            last: Box::new(serde_json::from_str(text).unwrap()),
+        };
+        assert_eq!(
+            leaking(&line("")).to_string(),
+            "leaking (430 blocks, 23000 bytes in the smallest failing case)"
+        );
+        let thread = r#","threads":[{"tid":7,"name":"worker-0"}]"#;
+        assert_eq!(
+            leaking(&line(thread)).to_string(),
+            "leaking (430 blocks, 23000 bytes, 1 running thread in the smallest failing case)"
+        );
+        let growth =
+            r#","growth":{"iterations":100,"warmup":20,"bytes_per_iteration":139.04,"blocks_per_iteration":2.16}"#;
+        assert_eq!(
+            leaking(&line(growth)).to_string(),
+            "leaking (grows by 139.0 bytes and 2.16 blocks per iteration)"
+        );
     }
 
     #[test]

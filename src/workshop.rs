@@ -100,13 +100,7 @@ impl Workshop {
         progress.attempts += 1;
         progress.last_run = Some(now());
         if let Some(Outcome::Leaking { last }) = outcome {
-            progress.last_leak = Some(
-                if last.fds.is_empty() && last.threads.is_empty() && last.files.is_empty() {
-                    format!("{} block(s), {} byte(s)", last.leaked_blocks(), last.leaked_bytes())
-                } else {
-                    last.summary()
-                },
-            );
+            progress.last_leak = Some(last.summary());
         }
         self.save()
     }

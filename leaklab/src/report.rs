@@ -192,8 +192,15 @@ impl Report {
     }
 
     /// What leaked, in a few words: `"2 blocks, 33 bytes"`, `"1 open file descriptor"`,
-    /// `"1 block, 8 bytes, 1 file left on disk"`; `"nothing"` when clean.
+    /// `"1 block, 8 bytes, 1 file left on disk"`, for a growth measurement `"grows by 139.0 bytes and 2.16
+    /// blocks per iteration"`; `"nothing"` when clean.
     pub fn summary(&self) -> String {
+        if let Some(g) = &self.growth {
+            return format!(
+                "grows by {:.1} bytes and {:.2} blocks per iteration",
+                g.bytes_per_iteration, g.blocks_per_iteration
+            );
+        }
         let mut what = Vec::new();
         if self.leaked_blocks > 0 {
             what.push(plural(self.leaked_blocks, "block", "blocks"));

@@ -31,7 +31,8 @@ pub enum LeakKind {
     Cycle,
     /// Not in a cycle, but held by a block that is.
     ReachableFromCycle,
-    /// No other leaked block points to it: something forgot it (`mem::forget`, `Box::leak`, `into_raw`).
+    /// No other leaked block points to it: something forgot it (`mem::forget`, `Box::leak`, `into_raw`), or a
+    /// value from before the region (a pool, a map, a global, a running thread) still holds it.
     Forgotten,
     /// Held by a forgotten block (freeing the forgotten one frees these).
     HeldByForgotten,
@@ -59,7 +60,9 @@ impl LeakKind {
             }
             LeakKind::ReachableFromCycle => "these are freed once the cycle that holds them is broken",
             LeakKind::Forgotten => {
-                "nothing points to these any more: look for `mem::forget`, `Box::leak`, `into_raw` without `from_raw`"
+                "no other leaked block points to these: look for `mem::forget`, `Box::leak`, `into_raw` without \
+                 `from_raw`, or for something older than the checked code that still holds them (a pool, a map, a \
+                 global, a running thread)"
             }
             LeakKind::HeldByForgotten => "these are freed once the forgotten block that owns them is dropped",
             LeakKind::C => {
