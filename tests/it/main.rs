@@ -1,5 +1,6 @@
 //! The root package's integration tests, in one binary to keep build time down.
 
+mod book;
 mod class;
 mod runner;
 mod scratch;

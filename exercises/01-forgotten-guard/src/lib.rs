@@ -69,6 +69,7 @@ pub struct Transaction<'s> {
     writes: Vec<(String, i64)>,
 }
 
+// ANCHOR: fix
 impl Transaction<'_> {
     /// The transaction's name.
     pub fn name(&self) -> &str {
@@ -102,3 +103,4 @@ impl Drop for Transaction<'_> {
         self.store.open.set(false);
     }
 }
+// ANCHOR_END: fix

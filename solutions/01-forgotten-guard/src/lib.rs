@@ -71,6 +71,7 @@ pub struct Transaction<'s> {
     committed: bool,
 }
 
+// ANCHOR: fix
 impl Transaction<'_> {
     /// The transaction's name.
     pub fn name(&self) -> &str {
@@ -105,3 +106,4 @@ impl Drop for Transaction<'_> {
         self.store.open.set(false);
     }
 }
+// ANCHOR_END: fix
