@@ -61,8 +61,7 @@ impl LeakKind {
             LeakKind::ReachableFromCycle => "these are freed once the cycle that holds them is broken",
             LeakKind::Forgotten => {
                 "no other leaked block points to these: look for `mem::forget`, `Box::leak`, `into_raw` without \
-                 `from_raw`, or for something older than the checked code that still holds them (a pool, a map, a \
-                 global, a running thread)"
+                 `from_raw`, or a pool, map or thread from before the check that still holds them"
             }
             LeakKind::HeldByForgotten => "these are freed once the forgotten block that owns them is dropped",
             LeakKind::C => {
