@@ -932,9 +932,21 @@ pub(crate) fn close_slot(tag: u32) {
 
 /// The counts recorded for `tag`'s slot, summed over every shard (compare two readings for a delta).
 pub(crate) fn slot_counts(tag: u32) -> Counts {
+    sum_shards(tag, |_| true)
+}
+
+/// The counts recorded for `tag`'s slot by other threads than this one: frees of the region's blocks
+/// elsewhere, allocations by threads that entered it. Unchanged while only this thread touches the region.
+/// (A thread without a shard of its own shares one with others, so for it this is every count.)
+pub(crate) fn slot_counts_elsewhere(tag: u32) -> Counts {
+    let own = local_shard();
+    sum_shards(tag, |shard| own.is_null() || !ptr::eq(shard, own))
+}
+
+fn sum_shards(tag: u32, include: impl Fn(&Shard) -> bool) -> Counts {
     let slot = (tag & SLOT_MASK) as usize;
     let mut total = Counts::default();
-    for shard in SHARDS.iter().chain(std::iter::once(&SHARED)) {
+    for shard in SHARDS.iter().chain(std::iter::once(&SHARED)).filter(|s| include(s)) {
         let [rust, c] = &shard.counts[slot];
         total.blocks += rust.blocks.load(Ordering::Relaxed);
         total.bytes += rust.bytes.load(Ordering::Relaxed);

@@ -91,7 +91,8 @@
 //! - Regions nest: a leak in an inner region also shows in every enclosing region's report.
 //! - When a region ends with blocks outstanding, leaklab waits briefly (bounded; see [`DEFAULT_SETTLE`])
 //!   for other threads that are still dropping the region's last values, so a scoped thread's teardown
-//!   is not reported as a leak. Clean regions do not wait.
+//!   is not reported as a leak. Clean regions do not wait; a leak only this thread touched is believed
+//!   after 10 ms without change, one that other threads have been freeing after 100 ms.
 //!
 //! # 6. Machine-readable reports
 //!

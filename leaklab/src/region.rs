@@ -11,12 +11,16 @@ use std::time::{Duration, Instant};
 
 /// How long [`Region::run`] waits, at most, for other threads to finish freeing before it calls a region
 /// leaking. Clean regions never wait. Override with `LEAKLAB_SETTLE_MS` or [`Region::settle`].
-pub const DEFAULT_SETTLE: Duration = Duration::from_millis(50);
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(250);
 
-/// A leak stays unchanged for this long before the settle loop believes it.
-/// (Long enough for a descheduled thread on a loaded 2-core machine to run its TLS destructors; only
-/// regions that really leak pay it.)
+/// A leak stays unchanged for this long before the settle loop believes it, when only the region's own
+/// thread has touched the region's blocks: nobody else can still be freeing them.
 const STABLE_FOR: Duration = Duration::from_millis(10);
+
+/// The same when other threads have freed (or allocated) the region's blocks: one of them may still be
+/// about to free the rest (a scoped thread's teardown, a channel's receiver) and be waiting for a core on a
+/// loaded machine. Only regions that really leak, and share their blocks with other threads, pay it.
+const STABLE_FOR_SHARED: Duration = Duration::from_millis(100);
 
 /// A tracked region of code, configured before it runs. [`check`](crate::check) is `Region::new().run(f)`.
 ///
@@ -311,6 +315,8 @@ struct Open {
     tag: u32,
     parent: u32,
     baseline: Counts,
+    /// The part of `baseline` counted by other threads (see [`alloc::slot_counts_elsewhere`]).
+    baseline_elsewhere: Counts,
     ended: bool,
     /// Whether this region records allocation sites, and the thread's setting before it.
     sites: bool,
@@ -327,11 +333,13 @@ impl Open {
             Some(tag)
         })?;
         let baseline = alloc::slot_counts(tag);
+        let baseline_elsewhere = alloc::slot_counts_elsewhere(tag);
         alloc::set_thread_region(tag);
         Some(Open {
             tag,
             parent,
             baseline,
+            baseline_elsewhere,
             ended: false,
             sites: false,
             sites_before: false,
@@ -348,9 +356,11 @@ impl Open {
     fn end(mut self, budget: Duration, observe: impl Fn(Counts) -> Outstanding) -> Outstanding {
         alloc::set_thread_region(self.parent);
         alloc::set_thread_sites(self.sites_before);
+        let shared = || alloc::slot_counts_elsewhere(self.tag) != self.baseline_elsewhere;
         let mut left = settle(
             || observe(alloc::slot_counts(self.tag) - self.baseline),
             Outstanding::is_empty,
+            || if shared() { STABLE_FOR_SHARED } else { STABLE_FOR },
             budget,
         );
         if self.sites {
@@ -392,11 +402,16 @@ impl Drop for Open {
     }
 }
 
-/// Reads `read` until it is empty, has stopped changing for [`STABLE_FOR`], or `budget` has passed.
+/// Reads `read` until it is empty, has stopped changing for `stable_for()`, or `budget` has passed.
 ///
 /// Threads that the region's code talked to (a scoped thread, a channel's receiver) can free the region's
 /// last blocks a moment after the region's closure returned; reading once would call that a leak.
-fn settle<T: PartialEq>(read: impl Fn() -> T, is_empty: impl Fn(&T) -> bool, budget: Duration) -> T {
+fn settle<T: PartialEq>(
+    read: impl Fn() -> T,
+    is_empty: impl Fn(&T) -> bool,
+    stable_for: impl Fn() -> Duration,
+    budget: Duration,
+) -> T {
     let start = Instant::now();
     let mut last = read();
     let mut changed = start;
@@ -412,7 +427,7 @@ fn settle<T: PartialEq>(read: impl Fn() -> T, is_empty: impl Fn(&T) -> bool, bud
         if now != last {
             last = now;
             changed = Instant::now();
-        } else if changed.elapsed() >= STABLE_FOR {
+        } else if changed.elapsed() >= stable_for() {
             break;
         }
     }
@@ -433,6 +448,7 @@ mod tests {
                 Counts::default()
             },
             Counts::is_empty,
+            || STABLE_FOR,
             Duration::from_secs(10),
         );
         assert_eq!(reads.get(), 1);
@@ -450,6 +466,7 @@ mod tests {
                 }
             },
             Counts::is_empty,
+            || STABLE_FOR,
             Duration::from_secs(10),
         );
         assert!(c.is_empty());
@@ -464,6 +481,7 @@ mod tests {
                 ..Counts::default()
             },
             Counts::is_empty,
+            || STABLE_FOR,
             Duration::from_secs(10),
         );
         assert_eq!(c.blocks, 1);

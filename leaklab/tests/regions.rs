@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
+use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: LeakLab = LeakLab::new();
@@ -176,6 +177,26 @@ fn blocks_sent_to_another_thread_and_freed_there_are_not_leaks() {
     });
     drop(tx);
     assert_eq!(consumer.join().unwrap(), 2001);
+    assert!(report.is_clean(), "{report}");
+}
+
+#[test]
+fn a_thread_that_frees_the_regions_blocks_late_is_waited_for() {
+    let (tx, rx) = mpsc::channel::<Vec<u64>>();
+    tx.send(Vec::new()).unwrap(); // warm-up: the channel allocates its first buffer outside the region
+    // Frees the first block at once and the second one 30 ms later, after the region has ended.
+    let slow = thread::spawn(move || {
+        drop(rx.recv());
+        drop(rx.recv());
+        let second = rx.recv();
+        thread::sleep(Duration::from_millis(30));
+        drop(second);
+    });
+    let report = leaklab::check(|| {
+        tx.send(vec![1; 10]).unwrap();
+        tx.send(vec![2; 10]).unwrap();
+    });
+    slow.join().unwrap();
     assert!(report.is_clean(), "{report}");
 }
 
