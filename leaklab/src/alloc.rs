@@ -125,6 +125,8 @@ struct Slot {
     sites_lock: AtomicBool,
     /// The region's blocks that carry a site record, newest first.
     sites_head: AtomicPtr<SiteRecord>,
+    /// Whether the region's new blocks record their allocation site (on any thread that allocates for it).
+    sites: AtomicBool,
 }
 
 static SLOTS: [Slot; MAX_SLOTS] = [const {
@@ -133,6 +135,7 @@ static SLOTS: [Slot; MAX_SLOTS] = [const {
         parent: AtomicU32::new(0),
         sites_lock: AtomicBool::new(false),
         sites_head: AtomicPtr::new(ptr::null_mut()),
+        sites: AtomicBool::new(false),
     }
 }; MAX_SLOTS];
 static SHARDS: [Shard; MAX_SHARDS] = [const { Shard::new() }; MAX_SHARDS];
@@ -147,13 +150,11 @@ struct Local {
     shard: Cell<*const Shard>,
     /// Set while leaklab itself runs code that may allocate; such allocations are not attributed.
     busy: Cell<bool>,
-    /// Whether this thread's attributed allocations record their call stack.
-    sites: Cell<bool>,
 }
 
 thread_local! {
     static LOCAL: Local = const {
-        Local { region: Cell::new(0), shard: Cell::new(ptr::null()), busy: Cell::new(false), sites: Cell::new(false) }
+        Local { region: Cell::new(0), shard: Cell::new(ptr::null()), busy: Cell::new(false) }
     };
 }
 
@@ -257,31 +258,24 @@ fn add(shard: *const Shard, slot: usize, kind: Kind, blocks: isize, bytes: isize
     }
 }
 
-/// Where a new block goes: its region's tag (0 for none), this thread's shard, and whether to record the
-/// block's allocation site.
+/// Where a new block goes: its region's tag (0 for none) and this thread's shard.
 #[derive(Clone, Copy)]
 struct Target {
     tag: u32,
     shard: *const Shard,
-    sites: bool,
 }
 
 /// The target of new allocations on this thread.
 #[inline]
 fn local() -> Target {
     LOCAL
-        .try_with(|l| {
-            let busy = l.busy.get();
-            Target {
-                tag: if busy { 0 } else { l.region.get() },
-                shard: l.shard.get(),
-                sites: !busy && l.sites.get(),
-            }
+        .try_with(|l| Target {
+            tag: if l.busy.get() { 0 } else { l.region.get() },
+            shard: l.shard.get(),
         })
         .unwrap_or(Target {
             tag: 0,
             shard: ptr::null(),
-            sites: false,
         })
 }
 
@@ -360,8 +354,9 @@ unsafe fn live_outer_layout(layout: Layout, shape: Shape) -> Layout {
     }
 }
 
-/// Allocates a block for `layout` for `target`. A sited block copies its frames from `inherit` when that
-/// is not null (a block moved by realloc keeps its allocation site) and records the current stack if not.
+/// Allocates a block for `layout` for `target`. The block records its allocation site when its region
+/// records sites, or when `inherit` is not null: then it copies `inherit`'s frames (a block moved by realloc
+/// keeps its allocation site).
 ///
 /// # Safety
 /// As [`GlobalAlloc::alloc`]; `layout` may have size zero; `inherit` is null or a live block's record.
@@ -369,7 +364,7 @@ unsafe fn live_outer_layout(layout: Layout, shape: Shape) -> Layout {
 unsafe fn alloc_block(layout: Layout, kind: Kind, target: Target, zeroed: bool, inherit: *const SiteRecord) -> *mut u8 {
     // A stale tag (a region that ended while this thread still pointed at it) is not recorded.
     let tag = if is_current(target.tag) { target.tag } else { 0 };
-    if target.sites && tag != 0 {
+    if tag != 0 && (!inherit.is_null() || slot_of(tag).sites.load(Ordering::Relaxed)) {
         // SAFETY: forwarded contract.
         return unsafe { alloc_sited(layout, kind, tag, target.shard, inherit) };
     }
@@ -681,7 +676,6 @@ unsafe fn realloc_block(user: *mut u8, layout: Layout, new_size: usize, kind: Ki
         let target = Target {
             tag,
             shard: local_shard(),
-            sites: shape.sited,
         };
         let inherit = if shape.sited {
             // SAFETY: a sited block's record sits right before its header.
@@ -925,6 +919,7 @@ pub(crate) fn open_slot(parent: u32) -> Option<u32> {
 pub(crate) fn close_slot(tag: u32) {
     let slot = slot_of(tag);
     slot.parent.store(0, Ordering::Relaxed);
+    slot.sites.store(false, Ordering::Relaxed);
     let _ = slot
         .generation
         .compare_exchange(tag >> SLOT_BITS, 0, Ordering::AcqRel, Ordering::Relaxed);
@@ -956,10 +951,9 @@ fn sum_shards(tag: u32, include: impl Fn(&Shard) -> bool) -> Counts {
     total
 }
 
-/// Turns allocation-site recording on or off for this thread's attributed allocations; returns the
-/// previous setting.
-pub(crate) fn set_thread_sites(on: bool) -> bool {
-    LOCAL.try_with(|l| l.sites.replace(on)).unwrap_or(false)
+/// Turns allocation-site recording on or off for region `tag`'s new blocks, on every thread.
+pub(crate) fn set_region_sites(tag: u32, on: bool) {
+    slot_of(tag).sites.store(on, Ordering::Relaxed);
 }
 
 /// A sited block still allocated when its region ended, as read by [`collect_sites`].

@@ -1,6 +1,7 @@
 //! Growth over time: run an operation many times and measure what stays allocated per iteration, the
 //! way a soak test shows a long-running service's per-request leak.
 
+use crate::sites::LeakGroup;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,9 @@ pub const GROWING_BYTES_PER_ITERATION: f64 = 0.5;
 
 /// Blocks per iteration at or above which an operation is called growing.
 pub const GROWING_BLOCKS_PER_ITERATION: f64 = 0.005;
+
+/// How many allocation sites a growth's `Display` lists (the JSON report has them all).
+const MAX_SITES_SHOWN: usize = 5;
 
 /// The measured growth of an operation run many times (see [`growth`](crate::growth)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +26,11 @@ pub struct Growth {
     pub bytes: Vec<i64>,
     /// Outstanding blocks after each iteration, warm-up included.
     pub blocks: Vec<i64>,
+    /// With allocation sites on (`LEAKLAB_SITES=1` or [`Region::sites`](crate::Region::sites)): the blocks
+    /// allocated after the warm-up and still allocated at the end, by where they were allocated, the most
+    /// bytes first. This is what the calls keep.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<LeakGroup>,
 }
 
 /// The slope of the least-squares line through `(i, ys[i])`; 0 for fewer than two points.
@@ -168,6 +177,15 @@ impl fmt::Display for Growth {
             self.warmup,
         )?;
         write!(f, "  outstanding bytes over the run: {}", self.sparkline(48))?;
+        if self.is_growing() && !self.sites.is_empty() {
+            write!(f, "\n  kept since the warm-up, by where it was allocated:")?;
+            for g in self.sites.iter().take(MAX_SITES_SHOWN) {
+                write!(f, "\n    {g}")?;
+            }
+            if self.sites.len() > MAX_SITES_SHOWN {
+                write!(f, "\n    ... and {} more sites", self.sites.len() - MAX_SITES_SHOWN)?;
+            }
+        }
         if self.is_growing() {
             write!(
                 f,
@@ -191,6 +209,7 @@ mod tests {
             warmup,
             blocks: vec![0; bytes.len()],
             bytes,
+            sites: Vec::new(),
         }
     }
 

@@ -119,7 +119,9 @@ impl Region {
         let Some(mut open) = Open::begin() else {
             return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
         };
-        open.record_sites(sites);
+        if sites {
+            open.record_sites();
+        }
         drop(f());
         let left = open.end(settle, |counts| {
             alloc::untracked(|| {
@@ -210,17 +212,28 @@ impl Region {
     /// The first fifth of the iterations (at least one) is warm-up: one-time initialisation there (a
     /// `OnceLock`, a connection, a thread-local) does not count. The verdict is the least-squares slope of
     /// outstanding bytes and blocks over the remaining iterations; the result is also written to
-    /// `LEAKLAB_REPORT_DIR` as a report with a `growth` section.
+    /// `LEAKLAB_REPORT_DIR` as a report with a `growth` section. With allocation sites on, the blocks
+    /// allocated after the warm-up and still allocated at the end are grouped by site ([`Growth::sites`]).
     pub fn growth<R>(self, iterations: usize, mut op: impl FnMut() -> R) -> Growth {
         let label = self.label.unwrap_or_else(default_label);
         let warmup = (iterations / 5).max(1).min(iterations);
+        let sites = self.sites.unwrap_or_else(sites_from_env);
         let (mut bytes, mut blocks) = (Vec::with_capacity(iterations), Vec::with_capacity(iterations));
-        if let Some(open) = Open::begin() {
-            for _ in 0..iterations {
+        let mut kept = Vec::new();
+        if let Some(mut open) = Open::begin() {
+            for i in 0..iterations {
+                // Sites only after the warm-up: what is still listed at the end is what the calls kept.
+                if sites && i == warmup {
+                    open.record_sites();
+                }
                 drop(op());
                 let c = alloc::slot_counts(open.tag) - open.baseline;
                 bytes.push((c.bytes + c.c_bytes) as i64);
                 blocks.push((c.blocks + c.c_blocks) as i64);
+            }
+            open.stop();
+            if let Some(sited) = open.take_sites() {
+                kept = alloc::untracked(|| crate::sites::grown(&sited));
             }
         }
         let growth = Growth {
@@ -228,6 +241,7 @@ impl Region {
             warmup,
             bytes,
             blocks,
+            sites: kept,
         };
         alloc::untracked(|| report::publish(&Report::from_growth(&growth)));
         growth
@@ -259,7 +273,8 @@ impl RegionHandle {
         (tag != 0).then_some(RegionHandle { tag })
     }
 
-    /// Attributes this thread's allocations to the region until the guard is dropped.
+    /// Attributes this thread's allocations to the region until the guard is dropped (and records their
+    /// allocation sites when the region does).
     pub fn enter(self) -> Entered {
         alloc::untracked(|| LEASE.with(|_| ()));
         Entered {
@@ -318,9 +333,8 @@ struct Open {
     /// The part of `baseline` counted by other threads (see [`alloc::slot_counts_elsewhere`]).
     baseline_elsewhere: Counts,
     ended: bool,
-    /// Whether this region records allocation sites, and the thread's setting before it.
+    /// Whether this region records allocation sites.
     sites: bool,
-    sites_before: bool,
 }
 
 impl Open {
@@ -342,20 +356,35 @@ impl Open {
             baseline_elsewhere,
             ended: false,
             sites: false,
-            sites_before: false,
         })
     }
 
-    fn record_sites(&mut self, on: bool) {
-        self.sites = on;
-        self.sites_before = alloc::set_thread_sites(on);
+    /// Starts recording the allocation sites of the region's new blocks, on this thread and on threads
+    /// that enter the region.
+    fn record_sites(&mut self) {
+        self.sites = true;
+        alloc::set_region_sites(self.tag, true);
+    }
+
+    /// Stops recording sites and takes the region's sited blocks that are still allocated (`None` when
+    /// the region recorded no sites).
+    fn take_sites(&mut self) -> Option<Vec<alloc::SiteBlock>> {
+        if !std::mem::replace(&mut self.sites, false) {
+            return None;
+        }
+        alloc::set_region_sites(self.tag, false);
+        Some(alloc::collect_sites(self.tag))
+    }
+
+    /// Stops attributing this thread's allocations to the region.
+    fn stop(&self) {
+        alloc::set_thread_region(self.parent);
     }
 
     /// Stops attributing allocations to the region, waits for in-flight frees (and closes, and thread
     /// exits), and returns what is left. `observe` adds the process-wide ledgers to the block counts.
     fn end(mut self, budget: Duration, observe: impl Fn(Counts) -> Outstanding) -> Outstanding {
-        alloc::set_thread_region(self.parent);
-        alloc::set_thread_sites(self.sites_before);
+        self.stop();
         let shared = || alloc::slot_counts_elsewhere(self.tag) != self.baseline_elsewhere;
         let mut left = settle(
             || observe(alloc::slot_counts(self.tag) - self.baseline),
@@ -363,10 +392,7 @@ impl Open {
             || if shared() { STABLE_FOR_SHARED } else { STABLE_FOR },
             budget,
         );
-        if self.sites {
-            left.sited = Some(alloc::collect_sites(self.tag));
-            self.sites = false;
-        }
+        left.sited = self.take_sites();
         self.close();
         left
     }
@@ -375,12 +401,9 @@ impl Open {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
-        alloc::set_thread_region(self.parent);
-        if self.sites {
-            // Unwinding past the region: detach its sited blocks from the slot's list.
-            alloc::set_thread_sites(self.sites_before);
-            alloc::collect_sites(self.tag);
-        }
+        self.stop();
+        // When unwinding past the region, this detaches its sited blocks from the slot's list.
+        self.take_sites();
         let tag = self.tag;
         alloc::untracked(|| {
             OPEN.with(|open| {

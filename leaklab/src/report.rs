@@ -136,6 +136,7 @@ impl Report {
         };
         let mut report = Report::new(g.label.clone(), counts, Vec::new(), Vec::new(), Vec::new(), Vec::new());
         report.verdict = if g.is_growing() { Verdict::Leak } else { Verdict::Clean };
+        report.groups = g.sites.clone();
         report.growth = Some(GrowthSummary {
             iterations: g.iterations(),
             warmup: g.warmup,
@@ -259,7 +260,8 @@ impl fmt::Display for Report {
                      of warm-up).\n  Each call leaves memory behind: in a long-running service this grows until it \
                      runs out.",
                     self.label, g.bytes_per_iteration, g.blocks_per_iteration, g.iterations, g.warmup
-                )
+                )?;
+                self.fmt_groups(f)
             }
             Verdict::Leak => {
                 let mut what = Vec::new();
@@ -346,20 +348,9 @@ impl fmt::Display for Report {
 impl Report {
     /// The allocation-site groups, the cycles, and one line of advice per kind of leak found.
     fn fmt_groups(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let site = |s: &Option<crate::Site>| {
-            s.as_ref()
-                .map_or("an unknown site (no debug info)".to_owned(), ToString::to_string)
-        };
+        let site = crate::sites::site_text;
         for g in &self.groups {
-            let rc = if g.rc { " (`Rc`)" } else { "" };
-            write!(
-                f,
-                "\n  {}, {}{rc}: {}, allocated at {}",
-                plural(g.blocks, "block", "blocks"),
-                plural(g.bytes, "byte", "bytes"),
-                g.kind.label(),
-                site(&g.site)
-            )?;
+            write!(f, "\n  {g}")?;
         }
         for c in &self.cycles {
             let what = if c.members.iter().all(|m| m.rc) {

@@ -38,6 +38,8 @@ pub enum LeakKind {
     HeldByForgotten,
     /// Allocated by C through `leaklab_malloc` and never given back to `leaklab_free`.
     C,
+    /// Allocated after a growth measurement's warm-up and still allocated at its end: what each call keeps.
+    Growth,
 }
 
 impl LeakKind {
@@ -49,6 +51,7 @@ impl LeakKind {
             LeakKind::Forgotten => "forgotten",
             LeakKind::HeldByForgotten => "held by a forgotten block",
             LeakKind::C => "C allocation never freed",
+            LeakKind::Growth => "kept by the calls",
         }
     }
 
@@ -67,6 +70,10 @@ impl LeakKind {
             LeakKind::C => {
                 "give C's buffers back with the matching free function (`leaklab_free` or the library's own)"
             }
+            LeakKind::Growth => {
+                "every call adds these and nothing removes them: find where they are kept (a map, a list, a \
+                 cache) and let go of them on every path"
+            }
         }
     }
 }
@@ -84,6 +91,34 @@ pub struct LeakGroup {
     pub bytes: usize,
     /// Whether they look like `Rc`/`Arc` allocations (strong and weak counts at the start).
     pub rc: bool,
+}
+
+impl fmt::Display for LeakGroup {
+    /// `3 blocks, 144 bytes (`Rc`): part of a cycle, allocated at src/lib.rs:42 in `Tree::add_child``
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize, one: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {one}s")
+            }
+        };
+        write!(
+            f,
+            "{}, {}{}: {}, allocated at {}",
+            plural(self.blocks, "block"),
+            plural(self.bytes, "byte"),
+            if self.rc { " (`Rc`)" } else { "" },
+            self.kind.label(),
+            site_text(&self.site)
+        )
+    }
+}
+
+/// A site for people, or why there is none.
+pub(crate) fn site_text(site: &Option<Site>) -> String {
+    site.as_ref()
+        .map_or("an unknown site (no debug info)".to_owned(), ToString::to_string)
 }
 
 /// One member of a cycle.
@@ -146,21 +181,7 @@ pub(crate) fn explain(blocks: &[SiteBlock]) -> (Vec<LeakGroup>, Vec<LeakCycle>) 
             LeakKind::HeldByForgotten
         }
     };
-    let mut groups: BTreeMap<(LeakKind, Option<Site>), LeakGroup> = BTreeMap::new();
-    for (i, b) in blocks.iter().enumerate() {
-        let kind = kind_of(i);
-        let site = sites.site(&b.frames);
-        let g = groups.entry((kind, site.clone())).or_insert(LeakGroup {
-            kind,
-            site,
-            blocks: 0,
-            bytes: 0,
-            rc: true,
-        });
-        g.blocks += 1;
-        g.bytes += b.size;
-        g.rc &= looks_like_rc(b);
-    }
+    let groups = group(blocks, &mut sites, kind_of);
     let mut cycles: Vec<LeakCycle> = components
         .iter()
         .filter(|members| members.len() > 1 || blocks[members[0]].points_to.contains(&members[0]))
@@ -168,7 +189,7 @@ pub(crate) fn explain(blocks: &[SiteBlock]) -> (Vec<LeakGroup>, Vec<LeakCycle>) 
             let mut member = |i: usize| CycleMember {
                 site: sites.site(&blocks[i].frames),
                 bytes: blocks[i].size,
-                rc: looks_like_rc(&blocks[i]),
+                rc: looks_like_rc(&blocks[i], &mut sites),
             };
             let start = *members
                 .iter()
@@ -182,13 +203,46 @@ pub(crate) fn explain(blocks: &[SiteBlock]) -> (Vec<LeakGroup>, Vec<LeakCycle>) 
         })
         .collect();
     cycles.sort_by(|a, b| a.members.cmp(&b.members));
-    (groups.into_values().collect(), cycles)
+    (groups, cycles)
 }
 
-/// `Rc`/`Arc` allocations start with their strong and weak counts: both small and at least 1.
-fn looks_like_rc(b: &SiteBlock) -> bool {
+/// Groups for the blocks a growth measurement allocated after its warm-up and still holds at its end: what
+/// the calls keep, by allocation site, the most bytes first.
+pub(crate) fn grown(blocks: &[SiteBlock]) -> Vec<LeakGroup> {
+    let mut groups = group(blocks, &mut Symbols::default(), |_| LeakKind::Growth);
+    groups.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.site.cmp(&b.site)));
+    groups
+}
+
+/// Blocks grouped by kind and allocation site, in (kind, site) order.
+fn group(blocks: &[SiteBlock], sites: &mut Symbols, kind_of: impl Fn(usize) -> LeakKind) -> Vec<LeakGroup> {
+    let mut groups: BTreeMap<(LeakKind, Option<Site>), LeakGroup> = BTreeMap::new();
+    for (i, b) in blocks.iter().enumerate() {
+        let kind = kind_of(i);
+        let site = sites.site(&b.frames);
+        let g = groups.entry((kind, site.clone())).or_insert(LeakGroup {
+            kind,
+            site,
+            blocks: 0,
+            bytes: 0,
+            rc: true,
+        });
+        g.blocks += 1;
+        g.bytes += b.size;
+        g.rc &= looks_like_rc(b, sites);
+    }
+    groups.into_values().collect()
+}
+
+/// An `Rc`/`Arc` allocation: made by `alloc::rc` or `alloc::sync` code, and starting with the strong and
+/// weak counts (both small and at least 1). Either test alone is fooled: by a struct that starts with two
+/// small numbers, or by the buffer of a `Vec` inside an `Rc`.
+fn looks_like_rc(b: &SiteBlock, sites: &mut Symbols) -> bool {
     let plausible = |c: usize| (1..1 << 20).contains(&c);
-    b.size >= 2 * std::mem::size_of::<usize>() && plausible(b.head[0]) && plausible(b.head[1])
+    b.size >= 2 * std::mem::size_of::<usize>()
+        && plausible(b.head[0])
+        && plausible(b.head[1])
+        && sites.allocated_by_rc(&b.frames)
 }
 
 /// Tarjan's algorithm, iterative: the strongly connected components of the points-to graph.
@@ -286,7 +340,16 @@ fn cycle_through(blocks: &[SiteBlock], start: usize, component: &[usize]) -> Vec
 /// Symbolises return addresses on demand, remembering what it resolved.
 #[derive(Default)]
 struct Symbols {
-    resolved: BTreeMap<usize, Option<Site>>,
+    resolved: BTreeMap<usize, Frame>,
+}
+
+/// What one return address resolved to (with the functions inlined there).
+#[derive(Clone, Default)]
+struct Frame {
+    /// The user's function there, if one is.
+    site: Option<Site>,
+    /// Whether code of `alloc::rc` or `alloc::sync` (`Rc::new`, `Arc::from`, …) is there.
+    in_rc: bool,
 }
 
 impl Symbols {
@@ -295,33 +358,49 @@ impl Symbols {
         frames
             .iter()
             .take_while(|&&ip| ip != 0)
-            .find_map(|&ip| self.resolve(ip))
+            .find_map(|&ip| self.frame(ip).site)
     }
 
-    fn resolve(&mut self, ip: usize) -> Option<Site> {
+    /// Whether `Rc`/`Arc` code made the allocation: a frame of theirs between the allocator and the first
+    /// user frame.
+    fn allocated_by_rc(&mut self, frames: &[usize; SITE_FRAMES]) -> bool {
+        for &ip in frames.iter().take_while(|&&ip| ip != 0) {
+            let frame = self.frame(ip);
+            if frame.in_rc {
+                return true;
+            }
+            if frame.site.is_some() {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn frame(&mut self, ip: usize) -> Frame {
         self.resolved
             .entry(ip)
             .or_insert_with(|| {
-                let mut site = None;
+                let mut frame = Frame::default();
                 // A return address points after the call; step back into it to get the call's line.
                 backtrace::resolve((ip - 1) as *mut std::ffi::c_void, |symbol| {
-                    if site.is_some() {
-                        return;
-                    }
-                    let (Some(name), Some(file), Some(line)) = (symbol.name(), symbol.filename(), symbol.lineno())
-                    else {
+                    let Some(name) = symbol.name() else {
                         return;
                     };
                     let function = format!("{name:#}");
+                    let base = function.trim_start_matches('<');
+                    frame.in_rc |= base.starts_with("alloc::rc::") || base.starts_with("alloc::sync::");
+                    let (None, Some(file), Some(line)) = (&frame.site, symbol.filename(), symbol.lineno()) else {
+                        return;
+                    };
                     if is_user_frame(&function, &file.to_string_lossy()) {
-                        site = Some(Site {
+                        frame.site = Some(Site {
                             file: display_path(file),
                             line,
                             function: short_name(&function),
                         });
                     }
                 });
-                site
+                frame
             })
             .clone()
     }

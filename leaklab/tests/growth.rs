@@ -59,11 +59,16 @@ fn frees_on_a_busy_other_thread_do_not_change_the_verdict() {
 /// A server thread that keeps one `String` per request. Returns the growth measured over `requests`
 /// requests, with the server attributing its allocations to the region when `enter` is true.
 fn serve(requests: usize, enter: bool) -> leaklab::Growth {
+    serve_in(leaklab::Region::new(), requests, enter)
+}
+
+/// [`serve`], measured by `region`.
+fn serve_in(region: leaklab::Region, requests: usize, enter: bool) -> leaklab::Growth {
     let (tx, rx) = mpsc::channel::<u32>();
     let (ack_tx, ack_rx) = mpsc::channel::<()>();
     let mut channels = Some((rx, ack_tx));
     let mut server = None;
-    let g = leaklab::growth(requests, || {
+    let g = region.growth(requests, || {
         // The server starts in the first (warm-up) iteration, so its own setup does not count.
         if let Some((rx, ack_tx)) = channels.take() {
             let region = RegionHandle::current().expect("inside growth's region");
@@ -113,4 +118,45 @@ fn the_growth_plot_is_an_svg_with_the_series() {
     assert!(svg.contains("<polyline"), "the line series is drawn");
     assert!(svg.contains("bytes/iteration"), "the caption names the rate");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn with_sites_on_a_growth_names_where_the_kept_blocks_were_allocated() {
+    let mut kept: Vec<Box<[u8; 64]>> = Vec::with_capacity(300);
+    let g = leaklab::Region::new()
+        .sites(true)
+        .growth(300, || kept.push(Box::new([1; 64])));
+    // Only blocks allocated after the warm-up (the first 60 calls) are listed: what the calls keep.
+    assert_eq!(g.sites.len(), 1, "{g}");
+    let group = &g.sites[0];
+    assert_eq!(
+        (group.kind, group.blocks, group.bytes),
+        (leaklab::LeakKind::Growth, 240, 240 * 64)
+    );
+    let site = group.site.as_ref().expect("a site in this file");
+    assert_eq!(site.file, "tests/growth.rs", "{g}");
+    assert!(site.function.contains("with_sites_on_a_growth"), "{g}");
+    let text = g.to_string();
+    assert!(
+        text.contains("kept since the warm-up, by where it was allocated:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("240 blocks, 15360 bytes: kept by the calls, allocated at tests/growth.rs:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_server_thread_that_enters_the_region_records_sites_too() {
+    let g = serve_in(leaklab::Region::new().sites(true), 300, true);
+    assert!(g.is_growing(), "{g}");
+    let sessions = g
+        .sites
+        .iter()
+        .find(|group| group.site.as_ref().is_some_and(|s| s.function.contains("serve_in")))
+        .unwrap_or_else(|| panic!("the server thread's Strings are listed with their site: {g}"));
+    assert_eq!(sessions.blocks, 240, "one String per request after the warm-up: {g}");
+    // The `Vec<String>` holding them starts with two small numbers, like an `Rc`'s counts; it is not one.
+    assert!(g.sites.iter().all(|group| !group.rc), "{g}");
 }
