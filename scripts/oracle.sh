@@ -178,7 +178,7 @@ run_valgrind() {
     RES[$id.$side.vg.secs]=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
     if [[ $rc == 124 ]]; then
         RES[$id.$side.vg]=timeout
-    elif ((mine > 0 || (fds > 0 && side == starter))); then
+    elif ((mine > 0 || fds > 0)); then
         RES[$id.$side.vg]=leak
     elif ((def + ind > 0)); then
         RES[$id.$side.vg]="leak outside the exercise"
