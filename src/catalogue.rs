@@ -202,6 +202,27 @@ fn split_dir_name(name: &str) -> Option<(u32, &str)> {
     (number.len() == 2 && valid_slug).then_some((number.parse().ok()?, slug))
 }
 
+/// Checks that a crate's `tests/spec.rs` compiles the shared spec (by `#[path]`), not a copy of it.
+fn check_shim(shim: &Path, spec: &Path) -> Result<(), CatalogueError> {
+    let text = std::fs::read_to_string(shim).map_err(|e| error(shim, e.to_string()))?;
+    let name = spec.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let includes = text.lines().any(|line| {
+        let line = line.trim();
+        line.starts_with("#[path") && line.contains(&format!("/tests/{name}\""))
+    });
+    if includes {
+        Ok(())
+    } else {
+        Err(error(
+            shim,
+            format!(
+                "does not include the shared spec: it should hold `#[path = \"../../../tests/{name}\"] mod spec;` \
+                 (see CONTRIBUTING.md), so the starter and the solution are checked by the same tests"
+            ),
+        ))
+    }
+}
+
 /// Loads every exercise under `root/exercises`, in order, checking each has a solution and a spec.
 pub fn load(root: &Path) -> Result<Vec<Exercise>, CatalogueError> {
     let exercises_dir = root.join("exercises");
@@ -247,6 +268,9 @@ pub fn load(root: &Path) -> Result<Vec<Exercise>, CatalogueError> {
                     "is missing; every exercise has a starter, a solution and a shared spec",
                 ));
             }
+        }
+        for crate_dir in [&exercise.dir, &exercise.solution_dir] {
+            check_shim(&crate_dir.join("tests/spec.rs"), &exercise.spec)?;
         }
         exercises.push(exercise);
     }
@@ -318,6 +342,24 @@ explanation = "e"
     fn malformed_toml_reports_the_line() {
         let msg = problem("title = \n");
         assert!(msg.contains("line 1"), "{msg}");
+    }
+
+    #[test]
+    fn a_shim_must_include_the_shared_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let shim = dir.path().join("spec.rs");
+        let spec = Path::new("/w/tests/03_x.rs");
+        std::fs::write(
+            &shim,
+            "extern crate x as subject;\n#[path = \"../../../tests/03_x.rs\"]\nmod spec;\n",
+        )
+        .unwrap();
+        assert_eq!(check_shim(&shim, spec), Ok(()));
+        std::fs::write(&shim, "extern crate x as subject;\nmod spec { /* a copy */ }\n").unwrap();
+        let msg = check_shim(&shim, spec).unwrap_err().to_string();
+        assert!(msg.contains("does not include the shared spec"), "{msg}");
+        std::fs::write(&shim, "#[path = \"../../../tests/04_y.rs\"]\nmod spec;\n").unwrap();
+        assert!(check_shim(&shim, spec).is_err(), "another exercise's spec");
     }
 
     #[test]
