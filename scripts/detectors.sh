@@ -4,8 +4,11 @@
 #   detectors  leaklab, valgrind memcheck, LeakSanitizer, Miri and heaptrack on one exercise's starter spec
 #              (05-tree-parent) -> book/src/detectors/output/*.txt, plus a sample JSON report ->
 #              book/src/reference/output/report.json
-#   pages      every spec-graded exercise's failure report as a learner sees it ->
-#              book/src/<track>/output/NN-slug.txt (included by the exercise's page)
+#   pages      every exercise's failure report as a learner sees it -> book/src/<track>/output/NN-slug.txt
+#              (the property test's: leaklab's report and the minimal input; for a compile-fail exercise,
+#              trybuild's verdicts and the spec's message), NN-slug.<test>.txt for each other failing test
+#              (a soak test, say), and NN-slug.seed-<n>.txt for the extra seeds in EXTRA_SEEDS below; all
+#              included by the exercise's page
 #   plots      the growth plots of the "Soak and load testing" chapter -> book/src/defences/output/
 #
 # Usage: scripts/detectors.sh [detectors] [pages] [plots]   (no argument: all three)
@@ -50,7 +53,9 @@ normalise() {
         -e 's/^==[0-9]+==/==PID==/' \
         -e "s/^thread '([^']*)' \\([0-9]+\\) panicked/thread '\\1' panicked/" \
         -e 's/\(tid [0-9]+\)/(tid N)/g; s/fd [0-9]+ ->/fd N ->/g' \
-        -e 's#(/tmp|/var/tmp)/[^ ,)]*#[temp file]#g' \
+        -e 's#(^|[^[:alnum:]_.-])/tmp/\.tmp[[:alnum:]]{6}/#\1@TMPDIR@/#g' \
+        -e 's#(^|[^[:alnum:]_.-])(/tmp|/var/tmp)/[^ ,)]*#\1[temp file]#g' \
+        -e 's#@TMPDIR@/#/tmp/.tmpXXXXXX/#g' \
         -e 's/finished in [0-9.]+s/finished in N.NNs/'
 }
 
@@ -73,16 +78,39 @@ build_specs() {
 }
 bin_of() { awk -F'\t' -v d="$ROOT/exercises/$2" '$1 == d { print $2 }' "$1"; }
 
-# The failure report of a spec run, as the learner reads it: the panic message of the first failing test
-# (leaklab's report and proptest's minimal input), without libtest's and proptest's bookkeeping.
-failure_report() {
-    awk '
-        /^---- .* stdout ----$/ && !done { insec = 1; next }
-        insec && /^thread .* panicked at / { body = 1; next }
-        body && (/^\t(successes|local rejects|global rejects):/ || /^note: / || /^stack backtrace:/ || /^failures:$/ || /^---- /) {
-            body = 0; insec = 0; done = 1; next }
+# The failure reports of a spec run, as the learner reads them: the panic message of each failing test
+# (leaklab's report and proptest's minimal input), without libtest's and proptest's bookkeeping, written to
+# DIR/<test>.txt (the test's name without `spec::`). Of a test that panics twice (trybuild, then the spec's
+# own message), the last message.
+failure_reports() {
+    rm -rf "$1" && mkdir -p "$1"
+    awk -v dir="$1" '
+        function flush(   i, file) {
+            if (name == "") return
+            while (n > 0 && lines[n - 1] == "") n--
+            file = dir "/" name ".txt"
+            for (i = 0; i < n; i++) print lines[i] > file
+            close(file)
+            name = ""; n = 0; body = 0
+        }
+        /^---- .* stdout ----$/ { flush(); name = $2; sub(/^spec::/, "", name); next }
+        name == "" { next }
+        /^failures:$/ { flush(); next }
+        /^thread .* panicked at / { body = 1; n = 0; next }
+        body && (/^\t(successes|local rejects|global rejects):/ || /^note: / || /^stack backtrace:/) { body = 0; next }
         body { sub(/^Test failed: /, ""); lines[n++] = $0 }
-        END { while (n > 0 && lines[n - 1] == "") n--; for (i = 0; i < n; i++) print lines[i] }'
+        END { flush() }'
+}
+
+# What trybuild printed about each compile-fail case ("test <case>.rs ... error" and why), without the
+# build lines of the cargo it runs.
+trybuild_verdicts() {
+    awk '
+        /^test .*\.rs \.\.\. / { on = 1 }
+        on && (/^FAILED$/ || /^test spec::/ || /^failures:$/) { on = 0 }
+        !on || /^ +(Compiling|Checking|Finished|Blocking|Locking|Updating|Downloading|Downloaded|Adding) / { next }
+        /^$/ { blanks++; next }
+        { if (printed && blanks) print ""; print; printed = 1; blanks = 0 }'
 }
 
 # Trims a stack trace to the frames worth reading. Records are separated by blank lines (valgrind's
@@ -110,24 +138,61 @@ biggest() { sort -t$'\t' -k1,1nr -k2,2 | awk -F'\t' '!seen[$2]++' | head -n "$1"
 
 # ---- the exercise's pages: failure reports ---------------------------------------------------------------
 
+# Extra runs with another proptest seed, for pages that show a second minimal case (a second leak) too:
+# NN-slug.seed-<n>.txt. Each must differ from the page's main report, or the script stops.
+declare -A EXTRA_SEEDS=([11-c-strings]=6)
+
 if want pages; then
     PAGES=()
+    COMPILE_FAIL=()
     for dir in exercises/[0-9][0-9]-*/; do
         id=$(basename "$dir")
-        is_compile_fail "$id" || PAGES+=("$id")
+        if is_compile_fail "$id"; then COMPILE_FAIL+=("$id"); else PAGES+=("$id"); fi
     done
     log "pages: building ${#PAGES[@]} starter specs"
     build_specs -- "${PAGES[@]#[0-9][0-9]-}" >"$WORK/bins.tsv"
-    for id in "${PAGES[@]}"; do
+    for id in "${PAGES[@]}" "${COMPILE_FAIL[@]}"; do
         track=$(track_of "$id")
-        mkdir -p "book/src/$track/output"
+        out=book/src/$track/output
+        mkdir -p "$out"
+        rm -f "$out/$id.txt" "$out/$id".*.txt
         log "pages: $id"
-        (cd "exercises/$id" && LEAKLAB_SITES=1 "$(bin_of "$ROOT/$WORK/bins.tsv" "$id")" --test-threads=1 >"$ROOT/$WORK/$id.out" 2>&1) || true
-        failure_report <"$WORK/$id.out" | normalise >"book/src/$track/output/$id.txt"
-        if [[ ! -s "book/src/$track/output/$id.txt" ]]; then
+        if is_compile_fail "$id"; then
+            # Through cargo, which gives trybuild the environment it reads (CARGO_MANIFEST_DIR, ...). The
+            # first run builds the cases' dependencies: minutes, not seconds.
+            (cd "exercises/$id" && cargo test -p "${id#[0-9][0-9]-}" --test spec -- --test-threads=1 \
+                >"$ROOT/$WORK/$id.out" 2>&1) || true
+        else
+            (cd "exercises/$id" && LEAKLAB_SITES=1 "$(bin_of "$ROOT/$WORK/bins.tsv" "$id")" --test-threads=1 \
+                >"$ROOT/$WORK/$id.out" 2>&1) || true
+        fi
+        failure_reports "$WORK/$id.reports" <"$WORK/$id.out"
+        # The page's main report: the property test's (the one with a minimal input), or the only one.
+        main=$(grep -l '^minimal failing input' "$WORK/$id.reports"/*.txt 2>/dev/null | head -n1 || true)
+        [[ -n $main ]] || main=$(find "$WORK/$id.reports" -name '*.txt' | sort | head -n1)
+        if [[ -z $main || ! -s $main ]]; then
             echo "detectors: $id's starter spec printed no failure report; see $WORK/$id.out" >&2
             exit 1
         fi
+        if is_compile_fail "$id"; then
+            { trybuild_verdicts <"$WORK/$id.out"; echo "..."; cat "$main"; } | normalise >"$out/$id.txt"
+        else
+            normalise <"$main" >"$out/$id.txt"
+        fi
+        for report in "$WORK/$id.reports"/*.txt; do
+            [[ $report == "$main" ]] || normalise <"$report" >"$out/$id.$(basename "$report")"
+        done
+        for seed in ${EXTRA_SEEDS[$id]-}; do
+            log "pages: $id, seed $seed"
+            (cd "exercises/$id" && PROPTEST_RNG_SEED=$seed LEAKLAB_SITES=1 "$(bin_of "$ROOT/$WORK/bins.tsv" "$id")" \
+                --test-threads=1 "$(basename "$main" .txt)" >"$ROOT/$WORK/$id.seed-$seed.out" 2>&1) || true
+            failure_reports "$WORK/$id.seed-$seed.reports" <"$WORK/$id.seed-$seed.out"
+            normalise <"$WORK/$id.seed-$seed.reports/$(basename "$main")" >"$out/$id.seed-$seed.txt"
+            if [[ ! -s $out/$id.seed-$seed.txt ]] || cmp -s "$out/$id.seed-$seed.txt" "$out/$id.txt"; then
+                echo "detectors: $id with seed $seed shows nothing new; choose another seed in EXTRA_SEEDS" >&2
+                exit 1
+            fi
+        done
     done
 fi
 

@@ -1,7 +1,7 @@
 //! Operating-system resources: the file-descriptor and thread ledgers, read from `/proc/self`, and the
 //! directory ledger, read from the tracked directories.
 //!
-//! All three compare *sets* (fd → path, thread id → name, path → entry) taken when a region begins and
+//! All three compare *sets* (fd → path, thread id → start time, path → entry) taken when a region begins and
 //! when it ends, never counts, so a descriptor closed and another opened in its place is still noticed.
 //! File descriptors, threads and files belong to the whole process (files to the whole system), so regions
 //! that ask for these ledgers run one at a time ([`ProcessLock`]); regions that only count memory still
@@ -101,16 +101,54 @@ pub(crate) fn open_fds() -> BTreeMap<i32, String> {
         .collect()
 }
 
-/// The process's threads, tid → name. Empty where `/proc` is unavailable.
-pub(crate) fn running_threads() -> BTreeMap<i32, String> {
+/// A thread found in `/proc/self/task`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Task {
+    /// When it started, in clock ticks after boot: tells it from a later thread given the same id.
+    pub(crate) start: u64,
+    /// Its name (`comm`). A thread std spawns shows its parent's name until it has named itself.
+    pub(crate) name: String,
+}
+
+/// The process's threads, tid → when it started and its name. Empty where `/proc` is unavailable; a thread
+/// that ends while the list is read is left out.
+pub(crate) fn running_threads() -> BTreeMap<i32, Task> {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return BTreeMap::new();
     };
     dir.flatten()
         .filter_map(|entry| {
             let tid = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-            Some((tid, name.trim_end().to_owned()))
+            Some((
+                tid,
+                Task {
+                    start: start_time(&stat)?,
+                    name: name.trim_end().to_owned(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Field 22 of a `/proc/<pid>/task/<tid>/stat` line, `starttime`. The name (field 2) is in parentheses and
+/// may hold spaces and parentheses itself, so fields are counted after the last `)`, where field 3 begins.
+fn start_time(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
+/// The threads of `now` that were not running when `before` was taken, with their names at `now`.
+///
+/// Compared by id and start time, never by name: std names a spawned thread from inside it, so a thread
+/// started just before a region can change its name while the region runs, and is still not new.
+pub(crate) fn started(before: &BTreeMap<i32, Task>, now: &BTreeMap<i32, Task>) -> Vec<LeakedThread> {
+    now.iter()
+        .filter(|(tid, task)| before.get(tid).is_none_or(|old| old.start != task.start))
+        .map(|(tid, task)| LeakedThread {
+            tid: *tid,
+            name: task.name.clone(),
         })
         .collect()
 }
@@ -192,6 +230,32 @@ mod tests {
         let before = BTreeMap::from([(3, "a".to_owned()), (4, "b".to_owned())]);
         let now = BTreeMap::from([(3, "a".to_owned()), (4, "c".to_owned()), (5, "d".to_owned())]);
         assert_eq!(added(&before, &now), vec![(4, "c".to_owned()), (5, "d".to_owned())]);
+    }
+
+    #[test]
+    fn started_compares_ids_and_start_times_not_names() {
+        let task = |start, name: &str| Task {
+            start,
+            name: name.to_owned(),
+        };
+        let before = BTreeMap::from([(10, task(5, "spec")), (11, task(6, "main")), (12, task(7, "gone"))]);
+        let now = BTreeMap::from([
+            (10, task(5, "worker-0")), // renamed itself after the snapshot: not new
+            (11, task(9, "main")),     // the same id, a later thread: new
+            (13, task(8, "worker-1")), // new
+        ]);
+        let thread = |tid, name: &str| LeakedThread {
+            tid,
+            name: name.to_owned(),
+        };
+        assert_eq!(started(&before, &now), [thread(11, "main"), thread(13, "worker-1")]);
+    }
+
+    #[test]
+    fn the_start_time_is_read_after_the_name() {
+        let stat = "4242 (a (tricky) name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 19 20";
+        assert_eq!(start_time(stat), Some(987654));
+        assert_eq!(start_time("4242 (x) S 1 2"), None);
     }
 
     #[test]

@@ -132,10 +132,7 @@ impl Region {
                         .into_iter()
                         .map(|(fd, path)| LeakedFd { fd, path })
                         .collect(),
-                    threads: os::added(&before.threads, &now.threads)
-                        .into_iter()
-                        .map(|(tid, name)| LeakedThread { tid, name })
-                        .collect(),
+                    threads: os::started(&before.threads, &now.threads),
                     files: os::new_files(&before.files, &now.files),
                     sited: None,
                 }
@@ -161,7 +158,7 @@ impl Region {
 #[derive(Default)]
 struct Snapshot {
     fds: BTreeMap<i32, String>,
-    threads: BTreeMap<i32, String>,
+    threads: BTreeMap<i32, os::Task>,
     files: BTreeMap<PathBuf, os::Entry>,
 }
 

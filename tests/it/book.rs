@@ -486,7 +486,9 @@ fn undocumented(json: &str, page: &str) -> Vec<String> {
 
 #[test]
 fn the_report_schema_page_lists_every_field() {
-    use leaklab::{CycleMember, GrowthSummary, LeakCycle, LeakGroup, LeakKind, LeakedFd, LeakedThread, Site};
+    use leaklab::{
+        CycleMember, GrowthSummary, LeakCycle, LeakGroup, LeakKind, LeakedFd, LeakedFile, LeakedThread, Site,
+    };
     let site = Some(Site {
         file: "src/lib.rs".into(),
         line: 1,
@@ -508,6 +510,12 @@ fn the_report_schema_page_lists_every_field() {
         threads: vec![LeakedThread {
             tid: 1,
             name: "t".into(),
+        }],
+        files: vec![LeakedFile {
+            path: "/d/f".into(),
+            dir: false,
+            bytes: 1,
+            entries: 0,
         }],
         groups: vec![LeakGroup {
             kind: LeakKind::Cycle,
