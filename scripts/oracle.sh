@@ -119,8 +119,31 @@ leaklab_verdict() {
           elif ($r | length) > 0 then "clean (\($r | length) reports)" else "none" end'
 }
 
-# Sums "<kind> lost: N bytes" from valgrind's LEAK SUMMARY (0 when absent).
-vg_bytes() { awk -v k="$2 lost:" 'index($0, k) { gsub(",", "", $0); for (i = 1; i <= NF; i++) if ($i == "lost:") s += $(i + 1) } END { print s + 0 }' "$1"; }
+# Sums "<kind> lost: N bytes" from valgrind's last LEAK SUMMARY, the one at exit (0 when absent). The
+# summaries before it are leaklab's own mid-run heap counts (see region_check).
+vg_bytes() { awk -v k="$2 lost:" '/LEAK SUMMARY:/ { s = 0 } index($0, k) { gsub(",", "", $0); for (i = 1; i <= NF; i++) if ($i == "lost:") s += $(i + 1) } END { print s + 0 }' "$1"; }
+
+# Region by region: under valgrind, each leaklab report carries `valgrind`, the change in the whole heap's
+# blocks that memcheck counted while the region ran. Prints "<verdict>|<summary>": the verdict is leak when
+# in some region both leaklab and valgrind saw blocks kept, n/a when leaklab's only leaks were descriptors,
+# threads or files (which memcheck does not count), clean otherwise.
+region_check() {
+    local dir=$1
+    if ! compgen -G "$dir/*.jsonl" >/dev/null; then
+        echo "none|no reports"
+        return
+    fi
+    cat "$dir"/*.jsonl | jq -rs '
+        [.[] | select(.schema == "leaklab.report/1" and .valgrind != null)] as $r
+        | ($r | map(select(.verdict == "leak" and .leaked_blocks > 0 and .valgrind.blocks > 0)) | length) as $both
+        | ($r | map(select(.verdict == "leak" and .leaked_blocks == 0)) | length) as $other
+        | ($r | map(select(.verdict == "leak" and .leaked_blocks == .valgrind.blocks)) | length) as $exact
+        | ($r | map(select(.verdict == "leak")) | length) as $leaks
+        | (if $both > 0 then "leak" elif $leaks > 0 and $other == $leaks then "n/a" elif ($r | length) == 0 then "none"
+           else "clean" end)
+          + "|" + (if $leaks > 0 then "kept in \($both) of \($leaks) leaking regions, same block count in \($exact)"
+                   else "\($r | length) clean regions" end)'
+}
 
 # Loss records (definite or indirect) with and without a frame in the crate's own src/: "mine other".
 vg_records() {
@@ -168,6 +191,10 @@ run_valgrind() {
     errs=$(vg_errors "$d/valgrind.log")
     fds=$(vg_fds "$d/valgrind.log")
     RES[$id.$side.ll]=$(leaklab_verdict "$d/reports")
+    local region
+    region=$(region_check "$d/reports")
+    RES[$id.$side.vgr]=${region%%|*}
+    RES[$id.$side.vgr.summary]=${region#*|}
     RES[$id.$side.vg.bytes]=$((def + ind))
     RES[$id.$side.vg.possible]=$pos
     RES[$id.$side.vg.mine]=$mine
@@ -354,9 +381,17 @@ fi
 # leaklab's verdict word (leak, clean, none) from its summary.
 word() { echo "${1%% *}"; }
 
-# agreement DETECTOR ID: agrees / disagrees / skipped, comparing with leaklab's verdict in the same run.
+# agreement DETECTOR ID: agrees / agrees (region check) / n/a: why / disagrees / skipped, comparing with
+# leaklab's verdict in the same run.
+#
+# The solution must be clean at exit. The starter must leak: at exit (blocks nothing points to any more, or
+# descriptors left open), or, for valgrind, in the region check (blocks the starter kept, reachable, until
+# the process freed them at exit: a registry, a pool, a cache). What no detector here can see is n/a: files
+# left on disk and threads left running, and, for LeakSanitizer, memory that stays reachable.
+name_of() { case $1 in vg) echo valgrind ;; lsan) echo LeakSanitizer ;; *) echo Miri ;; esac; }
+
 agreement() {
-    local det=$1 id=$2 s_ll s_det o_ll o_det
+    local det=$1 id=$2 s_ll s_det o_ll o_det region
     if [[ -z ${RES[$id.starter.$det]:-} ]]; then
         echo skipped
         return
@@ -366,10 +401,19 @@ agreement() {
         *) s_ll=${RES[$id.starter.$det.ll]} o_ll=${RES[$id.solution.$det.ll]} ;;
     esac
     s_det=${RES[$id.starter.$det]} o_det=${RES[$id.solution.$det]}
+    region=${RES[$id.starter.vgr]:-none}
     if [[ $s_det == "not checked"* || $o_det == "not checked"* ]]; then
         echo "skipped (${s_det})"
-    elif [[ $(word "$s_ll") == "$s_det" && $(word "$o_ll") == "$o_det" ]]; then
+    elif [[ $(word "$o_ll") != "$o_det" ]]; then
+        echo disagrees
+    elif [[ $(word "$s_ll") == "$s_det" ]]; then
         echo agrees
+    elif [[ $(word "$s_ll") == leak && $region == n/a ]]; then
+        echo "n/a: this leak is not memory but descriptors, files or threads, which $(name_of "$det") does not track"
+    elif [[ $(word "$s_ll") == leak && $region == leak && $det == vg ]]; then
+        echo "agrees (region check)"
+    elif [[ $(word "$s_ll") == leak && $region == leak && ${RES[$id.starter.vg]} == clean ]]; then
+        echo "n/a: the kept blocks stay reachable until exit (valgrind's region check sees them)"
     else
         echo disagrees
     fi
@@ -393,7 +437,8 @@ done
 DETAILS=""
 for id in "${EXERCISES[@]}"; do
     for side in starter solution; do
-        DETAILS+="| $id | $side | ${RES[$id.$side.ll]} | ${RES[$id.$side.vg]} | ${RES[$id.$side.vg.bytes]} B"
+        DETAILS+="| $id | $side | ${RES[$id.$side.ll]} | ${RES[$id.$side.vg]} | ${RES[$id.$side.vgr]}: ${RES[$id.$side.vgr.summary]}"
+        DETAILS+=" | ${RES[$id.$side.vg.bytes]} B"
         DETAILS+=" | ${RES[$id.$side.vg.mine]} / ${RES[$id.$side.vg.other]} | ${RES[$id.$side.vg.possible]} B"
         DETAILS+=" | ${RES[$id.$side.vg.errors]} | ${RES[$id.$side.vg.fds]} | ${RES[$id.$side.vg.secs]} s |"$'\n'
     done
@@ -464,8 +509,8 @@ ${SKIP_NOTES}
 \`valgrind ${VALGRIND_ARGS[*]/#--suppressions=*/--suppressions=scripts/valgrind.supp} <spec> --test-threads=1\` with \`PROPTEST_CASES=$CASES\`,
 \`PROPTEST_RNG_SEED=$SEED\`, \`PROPTEST_MAX_SHRINK_ITERS=64\`, \`LEAKLAB_SITES=0\` and a fresh \`LEAKLAB_REPORT_DIR\`.
 
-| exercise | side | leaklab (JSON) | valgrind | definite + indirect | records in the exercise / elsewhere | possibly lost (ignored) | memory errors | fds open at exit | time |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| exercise | side | leaklab (JSON) | valgrind at exit | valgrind region check | definite + indirect | records in the exercise / elsewhere | possibly lost (ignored) | memory errors | fds open at exit | time |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${DETAILS}
 EOF
     if [[ -n $NIGHTLY_DETAILS ]]; then
@@ -510,13 +555,22 @@ EOF
 **leaklab's verdict** is never assumed: it is read from the `"verdict"` fields of the JSON reports the same
 run wrote to `LEAKLAB_REPORT_DIR` (leak if any report says `"leak"`).
 
-**Descriptors** (`--track-fds=yes`): a starter that leaves a file open shows it under *fds open at exit*,
-and that counts as valgrind's leak verdict. memcheck does not see threads left running, so a leak that is
-only a thread (leaklab's thread ledger) cannot be confirmed by valgrind and shows as a disagreement.
+**The region check.** Some starters keep memory that is still reachable, and freed, when the process ends: a
+registry or a cache that grows with every request, a pool whose lost leases are never reused. At exit there
+is nothing for valgrind to report, yet the service would run out of memory. So the check goes region by
+region too: under valgrind, leaklab asks memcheck (through valgrind's client requests, the interface of
+`valgrind.h`) for the whole heap's block count as each region begins and ends, and writes the difference
+into the report's `valgrind` field. *Kept in N of M leaking regions* counts the regions where leaklab and
+valgrind both saw blocks kept; *same block count* those where valgrind's count of blocks kept is exactly
+leaklab's. valgrind's count is of the whole heap, so it also sees other threads' allocations and
+leaklab's own bookkeeping for nested regions; the count matches exactly only when the region's thread is
+the only one allocating. A starter whose leak valgrind confirms only this way is marked *agrees (region
+check)*. LeakSanitizer has no such counts, so for these starters its cell says why it cannot see them.
 
-**Growth** (a cache or a registry that grows per request but is freed, or still reachable, at exit) is not
-a leak to valgrind, LSan or Miri: they look at one moment, the end of the process. leaklab's growth verdicts
-measure the rate per iteration and have no counterpart in these tools.
+**Descriptors** (`--track-fds=yes`): a starter that leaves a file open shows it under *fds open at exit*,
+and that counts as valgrind's leak verdict (LeakSanitizer does not track descriptors). No detector here sees
+files left on disk or threads left running (leaklab's directory and thread ledgers): where those are a
+starter's only leak, the cell says *n/a* and why.
 
 **Miri** checks for leaks only when `main` returns. libtest ends a run with failing tests through
 `process::exit`, so a starter whose spec fails (every starter) is never leak-checked by Miri: its row can

@@ -101,6 +101,9 @@
 //! ([`REPORT_SCHEMA`]); `verdict` is `"clean"`, `"leak"` or `"unavailable"`; `fds` and `threads`
 //! list what the ledgers found, and `files` (present only when not empty) what the directory ledger
 //! found. Fields are only ever added, each optional, so a reader of `leaklab.report/1` keeps working.
+//! Under valgrind's memcheck, each report also carries `valgrind` ([`HeapDelta`]): valgrind's own count of
+//! how the heap changed while the region ran, a second opinion that `scripts/oracle.sh` compares with
+//! leaklab's count.
 //!
 //! # 7. File descriptors, threads and files on disk
 //!
@@ -192,6 +195,7 @@ mod os;
 mod region;
 mod report;
 mod sites;
+mod valgrind;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
 pub use growth::{GROWING_BLOCKS_PER_ITERATION, GROWING_BYTES_PER_ITERATION, Growth};
@@ -199,6 +203,7 @@ pub use os::{LeakedFd, LeakedFile, LeakedThread, ledgers_available};
 pub use region::{DEFAULT_SETTLE, Entered, Region, RegionHandle};
 pub use report::{GrowthSummary, REPORT_DIR_ENV, REPORT_SCHEMA, Report, Verdict};
 pub use sites::{CycleMember, LeakCycle, LeakGroup, LeakKind, Site};
+pub use valgrind::HeapDelta;
 
 /// Runs `f` in a tracked region on this thread and reports what it left allocated. `f`'s return value is
 /// dropped inside the region. Same as `Region::new().run(f)`.

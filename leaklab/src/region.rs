@@ -4,6 +4,7 @@ use crate::alloc::{self, Counts};
 use crate::growth::Growth;
 use crate::os::{self, LeakedFd, LeakedFile, LeakedThread, ProcessLock};
 use crate::report::{self, Report};
+use crate::valgrind;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -115,6 +116,8 @@ impl Region {
         let dirs = self.dirs;
         let _lock = (fds || threads || !dirs.is_empty()).then(ProcessLock::acquire);
         let before = alloc::untracked(|| Snapshot::take(fds, threads, &dirs));
+        Open::prepare_thread();
+        let heap_before = valgrind::heap();
         let sites = self.sites.unwrap_or_else(sites_from_env);
         let Some(mut open) = Open::begin() else {
             return Report::unavailable(label, "every region slot is in use (too many regions open at once)");
@@ -138,8 +141,10 @@ impl Region {
                 }
             })
         });
+        let heap_after = valgrind::heap();
         let report = alloc::untracked(|| {
             let mut report = Report::new(label, left.counts, left.fds, left.threads, left.files, notes);
+            report.valgrind = heap_after.zip(heap_before).map(|(after, before)| after - before);
             if let Some(blocks) = left.sited {
                 (report.groups, report.cycles) = crate::sites::explain(&blocks);
             } else if report.leaked_blocks > 0 {
@@ -217,6 +222,9 @@ impl Region {
         let sites = self.sites.unwrap_or_else(sites_from_env);
         let (mut bytes, mut blocks) = (Vec::with_capacity(iterations), Vec::with_capacity(iterations));
         let mut kept = Vec::new();
+        Open::prepare_thread();
+        let heap_before = valgrind::heap();
+        let mut heap_after = None;
         if let Some(mut open) = Open::begin() {
             for i in 0..iterations {
                 // Sites only after the warm-up: what is still listed at the end is what the calls kept.
@@ -229,6 +237,7 @@ impl Region {
                 blocks.push((c.blocks + c.c_blocks) as i64);
             }
             open.stop();
+            heap_after = valgrind::heap();
             if let Some(sited) = open.take_sites() {
                 kept = alloc::untracked(|| crate::sites::grown(&sited));
             }
@@ -240,7 +249,8 @@ impl Region {
             blocks,
             sites: kept,
         };
-        alloc::untracked(|| report::publish(&Report::from_growth(&growth)));
+        let valgrind = heap_after.zip(heap_before).map(|(after, before)| after - before);
+        alloc::untracked(|| report::publish(&Report::from_growth(&growth, valgrind)));
         growth
     }
 }
@@ -335,10 +345,20 @@ struct Open {
 }
 
 impl Open {
+    /// Sets up this thread's own bookkeeping (its counter shard, its list of open regions), which lives as
+    /// long as the thread. Done before valgrind's count of the heap is taken, so that count only sees the
+    /// region's blocks; [`Open::begin`] does it too.
+    fn prepare_thread() {
+        alloc::untracked(|| {
+            LEASE.with(|_| ());
+            OPEN.with(|open| open.borrow_mut().reserve(4));
+        });
+    }
+
     fn begin() -> Option<Open> {
         let parent = alloc::thread_region();
+        Open::prepare_thread();
         let tag = alloc::untracked(|| {
-            LEASE.with(|_| ());
             let tag = alloc::open_slot(parent)?;
             OPEN.with(|open| open.borrow_mut().push(Vec::new()));
             Some(tag)

@@ -4,6 +4,7 @@ use crate::alloc::{self, Counts};
 use crate::growth::Growth;
 use crate::os::{LeakedFd, LeakedFile, LeakedThread};
 use crate::sites::{LeakCycle, LeakGroup};
+use crate::valgrind::HeapDelta;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
@@ -91,6 +92,10 @@ pub struct Report {
     /// Why the region could not be checked, when the verdict is [`Verdict::Unavailable`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+    /// Only when the process runs under valgrind's memcheck: how valgrind saw the whole heap change while the
+    /// region ran, to check leaklab's count against (see `scripts/oracle.sh`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valgrind: Option<HeapDelta>,
 }
 
 fn non_negative(n: isize) -> usize {
@@ -124,10 +129,11 @@ impl Report {
             cycles: Vec::new(),
             growth: None,
             unavailable: None,
+            valgrind: None,
         }
     }
 
-    pub(crate) fn from_growth(g: &Growth) -> Report {
+    pub(crate) fn from_growth(g: &Growth, valgrind: Option<HeapDelta>) -> Report {
         let last = |v: &[i64]| v.last().copied().unwrap_or(0) as isize;
         let counts = Counts {
             blocks: last(&g.blocks),
@@ -143,6 +149,7 @@ impl Report {
             bytes_per_iteration: g.bytes_per_iteration(),
             blocks_per_iteration: g.blocks_per_iteration(),
         });
+        report.valgrind = valgrind;
         report
     }
 

@@ -540,6 +540,7 @@ fn the_report_schema_page_lists_every_field() {
         }),
         notes: vec!["n".into()],
         unavailable: Some("u".into()),
+        valgrind: Some(leaklab::HeapDelta { blocks: 1, bytes: 1 }),
     };
     let missing = undocumented(&report.to_json(), "reference/report-schema.md");
     assert!(
