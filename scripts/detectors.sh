@@ -23,6 +23,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 EXERCISE=${DETECTORS_EXERCISE:-05-tree-parent}
 SEED=${DETECTORS_SEED:-1}
@@ -61,21 +63,7 @@ normalise() {
 
 # Package name and track of an exercise directory name (NN-slug).
 track_of() { sed -nE 's/^[[:space:]]*track[[:space:]]*=[[:space:]]*"([^"]+)".*/\1/p' "exercises/$1/exercise.toml"; }
-is_compile_fail() { grep -Eq '^[[:space:]]*grading[[:space:]]*=[[:space:]]*"compile-fail"' "exercises/$1/exercise.toml"; }
 
-# Builds the `spec` test of the given packages in one cargo call; prints "crate-dir<TAB>executable".
-# Usage: build_specs [+toolchain] [cargo options...] -- packages...
-build_specs() {
-    local -a toolchain=() opts=() pkgs=()
-    if [[ $1 == +* ]]; then toolchain=("$1"); shift; fi
-    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
-    shift
-    for p in "$@"; do pkgs+=(-p "$p"); done
-    cargo "${toolchain[@]+"${toolchain[@]}"}" test "${opts[@]+"${opts[@]}"}" --no-run --message-format=json-render-diagnostics \
-        --test spec "${pkgs[@]}" |
-        jq -r 'select(.reason == "compiler-artifact" and .target.name == "spec" and .executable != null)
-               | [(.manifest_path | sub("/Cargo.toml$"; "")), .executable] | @tsv'
-}
 bin_of() { awk -F'\t' -v d="$ROOT/exercises/$2" '$1 == d { print $2 }' "$1"; }
 
 # The failure reports of a spec run, as the learner reads them: the panic message of each failing test

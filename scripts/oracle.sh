@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 ONLY=""
 NIGHTLY=1
@@ -65,7 +67,7 @@ for dir in exercises/[0-9][0-9]-*/; do
     if [[ -n $ONLY && ",$ONLY," != *",$id,"* ]]; then
         continue
     fi
-    if grep -Eq '^[[:space:]]*grading[[:space:]]*=[[:space:]]*"compile-fail"' "$dir/exercise.toml" 2>/dev/null; then
+    if is_compile_fail "$id"; then
         SKIPPED+=("$id: grading = \"compile-fail\" (its spec checks that misuse does not compile; there is no leak to run)")
         continue
     fi
@@ -84,18 +86,6 @@ if [[ ${#EXERCISES[@]} -eq 0 ]]; then
     exit 1
 fi
 
-# Builds the `spec` test of the given packages in one cargo call; prints "crate-dir<TAB>executable" lines.
-# Usage: build_specs [+toolchain] [cargo test options...] -- packages...
-build_specs() {
-    local -a toolchain=() opts=() pkgs=()
-    if [[ $1 == +* ]]; then toolchain=("$1"); shift; fi
-    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
-    shift
-    for p in "$@"; do pkgs+=(-p "$p"); done
-    cargo "${toolchain[@]+"${toolchain[@]}"}" test "${opts[@]+"${opts[@]}"}" --no-run --message-format=json-render-diagnostics --test spec "${pkgs[@]}" |
-        jq -r 'select(.reason == "compiler-artifact" and .target.name == "spec" and .executable != null)
-               | [(.manifest_path | sub("/Cargo.toml$"; "")), .executable] | @tsv'
-}
 
 PKGS=()
 for id in "${EXERCISES[@]}"; do PKGS+=("${STARTER_PKG[$id]}" "${SOLUTION_PKG[$id]}"); done
@@ -139,10 +129,16 @@ region_check() {
         | ($r | map(select(.verdict == "leak" and .leaked_blocks == 0)) | length) as $other
         | ($r | map(select(.verdict == "leak" and .leaked_blocks == .valgrind.blocks)) | length) as $exact
         | ($r | map(select(.verdict == "leak")) | length) as $leaks
-        | (if $both > 0 then "leak" elif $leaks > 0 and $other == $leaks then "n/a" elif ($r | length) == 0 then "none"
-           else "clean" end)
+        | ($r | map(select(.verdict == "clean")) | length) as $clean
+        | ($r | map(select(.verdict == "clean" and .valgrind.blocks <= 0)) | length) as $clean_too
+        | ([$r[] | select(.verdict == "leak" and .leaked_blocks == 0)
+            | (if (.fds | length) > 0 then "descriptors" else empty end),
+              (if ((.files // []) | length) > 0 then "files on disk" else empty end),
+              (if (.threads | length) > 0 then "threads" else empty end)] | unique | join(", ")) as $kinds
+        | (if $both > 0 then "leak" elif $leaks > 0 and $other == $leaks then "n/a (\($kinds))"
+           elif ($r | length) == 0 then "none" else "clean" end)
           + "|" + (if $leaks > 0 then "kept in \($both) of \($leaks) leaking regions, same block count in \($exact)"
-                   else "\($r | length) clean regions" end)'
+                   else "\($clean) clean regions, valgrind counted nothing kept in \($clean_too)" end)'
 }
 
 # Loss records (definite or indirect) with and without a frame in the crate's own src/: "mine other".
@@ -373,23 +369,33 @@ else
             run_miri "$id" starter "${STARTER_PKG[$id]}"
             run_miri "$id" solution "${SOLUTION_PKG[$id]}"
         done
+        # leaklab's own unit tests (the allocator's arithmetic, the settle loop, the cycle finder).
+        log "Miri: leaklab's unit tests"
+        if MIRIFLAGS="-Zmiri-disable-isolation" CARGO_TARGET_DIR="$ROOT/target/oracle-miri" timeout "$TIMEOUT" \
+            cargo +nightly miri test -p leaklab --lib >"$WORK/miri-leaklab.out" 2>&1; then
+            MIRI_LEAKLAB="passed: $(grep -Eo 'test result: ok\. [0-9]+ passed' "$WORK/miri-leaklab.out" | tail -1)"
+        else
+            MIRI_LEAKLAB="**failed** (log in target/oracle/leaklab.miri.log)"
+            mkdir -p target/oracle
+            cp "$WORK/miri-leaklab.out" target/oracle/leaklab.miri.log
+            DISAGREE=1
+        fi
     fi
 fi
+MIRI_LEAKLAB=${MIRI_LEAKLAB:-${MIRI_STATUS}}
 
 # ---- the verdicts --------------------------------------------------------------------------------------
 
 # leaklab's verdict word (leak, clean, none) from its summary.
 word() { echo "${1%% *}"; }
 
-# agreement DETECTOR ID: agrees / agrees (region check) / n/a: why / disagrees / skipped, comparing with
+# agreement DETECTOR ID: agrees / agrees (region check) / n/a (why) / disagrees / skipped, comparing with
 # leaklab's verdict in the same run.
 #
 # The solution must be clean at exit. The starter must leak: at exit (blocks nothing points to any more, or
 # descriptors left open), or, for valgrind, in the region check (blocks the starter kept, reachable, until
 # the process freed them at exit: a registry, a pool, a cache). What no detector here can see is n/a: files
 # left on disk and threads left running, and, for LeakSanitizer, memory that stays reachable.
-name_of() { case $1 in vg) echo valgrind ;; lsan) echo LeakSanitizer ;; *) echo Miri ;; esac; }
-
 agreement() {
     local det=$1 id=$2 s_ll s_det o_ll o_det region
     if [[ -z ${RES[$id.starter.$det]:-} ]]; then
@@ -408,18 +414,18 @@ agreement() {
         echo disagrees
     elif [[ $(word "$s_ll") == "$s_det" ]]; then
         echo agrees
-    elif [[ $(word "$s_ll") == leak && $region == n/a ]]; then
-        echo "n/a: this leak is not memory but descriptors, files or threads, which $(name_of "$det") does not track"
+    elif [[ $(word "$s_ll") == leak && $region == "n/a"* ]]; then
+        echo "$region"
     elif [[ $(word "$s_ll") == leak && $region == leak && $det == vg ]]; then
         echo "agrees (region check)"
     elif [[ $(word "$s_ll") == leak && $region == leak && ${RES[$id.starter.vg]} == clean ]]; then
-        echo "n/a: the kept blocks stay reachable until exit (valgrind's region check sees them)"
+        echo "n/a (reachable until exit)"
     else
         echo disagrees
     fi
 }
 
-DISAGREE=0
+DISAGREE=${DISAGREE:-0}
 ROWS=""
 for id in "${EXERCISES[@]}"; do
     vg=$(agreement vg "$id")
@@ -491,6 +497,7 @@ Generated by \`scripts/oracle.sh\` on $(date -u +%Y-%m-%d) (do not edit by hand:
 | nightly toolchain | ${NIGHTLY_RUSTC:-not installed} |
 | LeakSanitizer | ${LSAN_STATUS/#ran/ran on ${LSAN_SUBSET[*]}} |
 | Miri | ${MIRI_STATUS/#ran/ran on ${MIRI_SUBSET[*]}} |
+| Miri on leaklab's own unit tests | ${MIRI_LEAKLAB} |
 
 ## Agreement
 
@@ -565,12 +572,14 @@ valgrind both saw blocks kept; *same block count* those where valgrind's count o
 leaklab's. valgrind's count is of the whole heap, so it also sees other threads' allocations and
 leaklab's own bookkeeping for nested regions; the count matches exactly only when the region's thread is
 the only one allocating. A starter whose leak valgrind confirms only this way is marked *agrees (region
-check)*. LeakSanitizer has no such counts, so for these starters its cell says why it cannot see them.
+check)*. LeakSanitizer has no such counts, so for these starters its cell says *n/a (reachable until exit)*.
+For solutions the column counts the clean regions where valgrind's count agreed that nothing was kept (the
+others are other threads' allocations and one-time set-up, which leaklab rightly does not attribute).
 
 **Descriptors** (`--track-fds=yes`): a starter that leaves a file open shows it under *fds open at exit*,
 and that counts as valgrind's leak verdict (LeakSanitizer does not track descriptors). No detector here sees
 files left on disk or threads left running (leaklab's directory and thread ledgers): where those are a
-starter's only leak, the cell says *n/a* and why.
+starter's only leak, the cell says *n/a* and what they are.
 
 **Miri** checks for leaks only when `main` returns. libtest ends a run with failing tests through
 `process::exit`, so a starter whose spec fails (every starter) is never leak-checked by Miri: its row can

@@ -11,6 +11,10 @@ use std::io;
 use std::path::Path;
 use subject::RotatingLog;
 
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+
 #[global_allocator]
 static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
 
@@ -44,28 +48,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Rotate),
         1 => Just(Op::Reopen),
     ]
-}
-
-/// A fresh, empty directory, made and removed under leaklab's lock.
-struct Scratch(Option<tempfile::TempDir>);
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch(Some(leaklab::exclusive(|| {
-            tempfile::tempdir().expect("a temporary directory")
-        })))
-    }
-
-    fn path(&self) -> &Path {
-        self.0.as_ref().expect("present until dropped").path()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let dir = self.0.take();
-        leaklab::exclusive(|| drop(dir));
-    }
 }
 
 /// What `dir` holds for the log: the contents of `app.log`, `app.log.1`, … `app.log.{keep + 1}`, or `None`

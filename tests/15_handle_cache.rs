@@ -11,6 +11,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use subject::{FileCache, Stats};
 
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+
 #[global_allocator]
 static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
 
@@ -51,32 +55,21 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// A directory holding [`FILES`], made and removed under leaklab's lock.
-struct Files(Option<tempfile::TempDir>);
+struct Files(Scratch);
 
 impl Files {
     fn new() -> Files {
-        Files(Some(leaklab::exclusive(|| {
-            let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir = Scratch::new();
+        leaklab::exclusive(|| {
             for (name, text) in &FILES[..MISSING] {
                 std::fs::write(dir.path().join(name), text).expect("a test file");
             }
-            dir
-        })))
+        });
+        Files(dir)
     }
 
     fn path(&self, file: usize) -> PathBuf {
-        self.0
-            .as_ref()
-            .expect("present until dropped")
-            .path()
-            .join(FILES[file].0)
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let dir = self.0.take();
-        leaklab::exclusive(|| drop(dir));
+        self.0.path().join(FILES[file].0)
     }
 }
 

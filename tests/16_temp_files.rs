@@ -13,6 +13,10 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use subject::Store;
 
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+
 #[global_allocator]
 static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
 
@@ -66,28 +70,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => name.clone().prop_map(Op::Load),
         1 => name.prop_map(Op::Remove),
     ]
-}
-
-/// A fresh, empty directory, made and removed under leaklab's lock.
-struct Scratch(Option<tempfile::TempDir>);
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch(Some(leaklab::exclusive(|| {
-            tempfile::tempdir().expect("a temporary directory")
-        })))
-    }
-
-    fn path(&self) -> &Path {
-        self.0.as_ref().expect("present until dropped").path()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let dir = self.0.take();
-        leaklab::exclusive(|| drop(dir));
-    }
 }
 
 /// Saves `text` as `name` through `render`; returns whether the save succeeded, failed, or panicked.

@@ -23,6 +23,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use subject::Journal;
 
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+
 #[global_allocator]
 static GLOBAL: leaklab::LeakLab = leaklab::LeakLab::new();
 
@@ -131,28 +135,6 @@ fn session() -> impl Strategy<Value = Session> {
         prop_oneof![Just(Ending::Close), Just(Ending::Drop)],
     )
         .prop_map(|(records, ending)| Session { records, ending })
-}
-
-/// A fresh, empty directory, made and removed under leaklab's lock.
-struct Scratch(Option<tempfile::TempDir>);
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch(Some(leaklab::exclusive(|| {
-            tempfile::tempdir().expect("a temporary directory")
-        })))
-    }
-
-    fn path(&self) -> &Path {
-        self.0.as_ref().expect("present until dropped").path()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let dir = self.0.take();
-        leaklab::exclusive(|| drop(dir));
-    }
 }
 
 /// Runs `session` on a journal in `dir` and compares the file with the model (one line per record).

@@ -4,12 +4,13 @@
 //! files. The JSON schema pages list every field the code writes. When mdbook and Chromium are installed,
 //! the rendered book is also opened in a headless browser and its DOM checked.
 
+use crate::programs;
 use leaklab_workshop::catalogue::{self, Exercise, Track};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -575,68 +576,13 @@ fn the_results_schema_page_lists_every_field() {
     );
 }
 
-/// The first program on `PATH` with one of these names.
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// Runs `cmd` to completion, killing it after `limit`; returns its stdout.
-fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<String, String> {
-    let out = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    let mut child = cmd
-        .stdout(out.reopen().map_err(|e| e.to_string())?)
-        .stderr(Stdio::null())
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            let text = std::fs::read_to_string(out.path()).map_err(|e| e.to_string())?;
-            return if status.success() {
-                Ok(text)
-            } else {
-                Err(format!("{cmd:?} failed: {status}"))
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{cmd:?} did not finish in {limit:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The DOM of `page` after its scripts ran, from headless Chromium.
-fn dump_dom(chromium: &Path, page: &Path) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(chromium);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .arg("--dump-dom")
-    .arg(format!("file://{}", page.display()));
-    run_with_timeout(cmd, Duration::from_secs(90)).unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[test]
 fn the_rendered_book_shows_every_exercise_in_a_browser() {
-    let Some(mdbook) = find_program(&["mdbook"]) else {
+    let Some(mdbook) = programs::find(&["mdbook"]) else {
         eprintln!("skipped: mdbook is not installed (.ci/run installs it)");
         return;
     };
-    let Some(chromium) = find_program(&["chromium", "chromium-browser", "google-chrome"]) else {
+    let Some(chromium) = programs::chromium() else {
         eprintln!("skipped: Chromium is not installed (apt-get install chromium)");
         return;
     };
@@ -647,7 +593,7 @@ fn the_rendered_book_shows_every_exercise_in_a_browser() {
         .arg(root().join("book"))
         .arg("--dest-dir")
         .arg(out.path());
-    run_with_timeout(build, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
+    programs::run_with_timeout(build, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
 
     let exercises = exercises();
     let e = exercises
@@ -655,7 +601,7 @@ fn the_rendered_book_shows_every_exercise_in_a_browser() {
         .find(|e| e.id() == "05-tree-parent")
         .unwrap_or(&exercises[0]);
     let html = out.path().join(e.meta.track.id()).join(format!("{}.html", e.id()));
-    let dom = dump_dom(&chromium, &html);
+    let dom = programs::dump_dom(&chromium, &html);
 
     assert!(dom.contains("<h1 id="), "no heading in the rendered page:\n{dom}");
     assert!(
@@ -697,7 +643,7 @@ fn the_rendered_book_shows_every_exercise_in_a_browser() {
     }
 
     // The soak-testing chapter shows the growth plot the script drew.
-    let soak = dump_dom(&chromium, &out.path().join("defences/soak-testing.html"));
+    let soak = programs::dump_dom(&chromium, &out.path().join("defences/soak-testing.html"));
     assert!(
         soak.contains("src=\"output/unbounded-cache.svg\""),
         "no growth plot on the soak-testing page"

@@ -1,5 +1,6 @@
 //! `class`: a folder of good and bad results files becomes one page; bad files are skipped with a reason.
 
+use crate::programs;
 use leaklab_workshop::class;
 use leaklab_workshop::results::{ExerciseResult, RESULTS_SCHEMA, Results};
 use std::path::Path;
@@ -125,32 +126,11 @@ fn the_command_writes_the_page_and_the_exports_and_names_skipped_files() {
 /// Renders the page in headless Chromium and reads its DOM: the attacker's name is text, the tables are
 /// there. Skipped, with a message, when Chromium is not installed.
 fn check_in_chromium(page: &Path) {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|c| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) else {
-        eprintln!("skipped the browser check: no chromium on PATH (apt-get install chromium)");
+    let Some(chromium) = programs::chromium() else {
+        eprintln!("skipped the browser check: Chromium is not installed (apt-get install chromium)");
         return;
     };
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            &format!("--user-data-dir={}", profile.path().display()),
-            "--dump-dom",
-            &format!("file://{}", page.display()),
-        ])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = programs::dump_dom(&chromium, page);
     assert!(
         dom.contains("<table id=\"learners\">"),
         "the browser rendered the page:\n{dom}"

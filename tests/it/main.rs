@@ -2,6 +2,7 @@
 
 mod book;
 mod class;
+mod programs;
 mod runner;
 mod scratch;
 mod selfcheck;
