@@ -1013,11 +1013,14 @@ pub(crate) fn collect_sites(tag: u32) -> Vec<SiteBlock> {
                     let target = j - 1;
                     // SAFETY: `found[target]` is a live sited block (see above).
                     let target_size = unsafe { header(found[target].0 as *mut u8).size };
-                    if v < found[target].0 + target_size.max(1) && !points_to.contains(&target) {
+                    if v < found[target].0 + target_size.max(1) {
                         points_to.push(target);
                     }
                 }
             }
+            // A table of many entries points to each once; a block may point to another many times.
+            points_to.sort_unstable();
+            points_to.dedup();
             let head = if words >= 2 { [word(0), word(1)] } else { [0, 0] };
             blocks.push(SiteBlock {
                 size,

@@ -92,7 +92,7 @@
 //! - When a region ends with blocks outstanding, leaklab waits briefly (bounded; see [`DEFAULT_SETTLE`])
 //!   for other threads that are still dropping the region's last values, so a scoped thread's teardown
 //!   is not reported as a leak. Clean regions do not wait; a leak only this thread touched is believed
-//!   after 10 ms without change, one that other threads have been freeing after 100 ms.
+//!   after 10 ms without change, one that other threads have been freeing after 200 ms.
 //!
 //! # 6. Machine-readable reports
 //!

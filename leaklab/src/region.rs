@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// How long [`Region::run`] waits, at most, for other threads to finish freeing before it calls a region
 /// leaking. Clean regions never wait. Override with `LEAKLAB_SETTLE_MS` or [`Region::settle`].
-pub const DEFAULT_SETTLE: Duration = Duration::from_millis(250);
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(500);
 
 /// A leak stays unchanged for this long before the settle loop believes it, when only the region's own
 /// thread has touched the region's blocks: nobody else can still be freeing them.
@@ -21,7 +21,7 @@ const STABLE_FOR: Duration = Duration::from_millis(10);
 /// The same when other threads have freed (or allocated) the region's blocks: one of them may still be
 /// about to free the rest (a scoped thread's teardown, a channel's receiver) and be waiting for a core on a
 /// loaded machine. Only regions that really leak, and share their blocks with other threads, pay it.
-const STABLE_FOR_SHARED: Duration = Duration::from_millis(100);
+const STABLE_FOR_SHARED: Duration = Duration::from_millis(200);
 
 /// A tracked region of code, configured before it runs. [`check`](crate::check) is `Region::new().run(f)`.
 ///

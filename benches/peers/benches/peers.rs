@@ -438,7 +438,7 @@ fn main() {
     let (n, rounds, blocks) = if quick {
         (50_000, 1, 10_000)
     } else {
-        (2_000_000, 5, 200_000)
+        (2_000_000, 9, 200_000)
     };
     println!("leaklab against System, stats_alloc and dhat-rs (each in its own process, as users install it)");
     machine();
