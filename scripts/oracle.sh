@@ -141,11 +141,13 @@ region_check() {
                    else "\($clean) clean regions, valgrind counted nothing kept in \($clean_too)" end)'
 }
 
-# Loss records (definite or indirect) with and without a frame in the crate's own src/: "mine other".
+# Loss records (definite or indirect) with and without a frame in the exercise's code (the crate's src/ or
+# its spec, tests/NN_slug.rs, whose values the exercise may be the one to leak): "mine other".
+# Usage: vg_records LOG CRATE_DIR
 vg_records() {
-    awk -v src="$2/src/" '
+    awk -v src="$2/src/" -v spec="/tests/$(basename "$2" | tr - _).rs" '
         / are (definitely|indirectly) lost in loss record / { inrec = 1; mine = 0; next }
-        inrec && index($0, src) { mine = 1 }
+        inrec && (index($0, src) || index($0, spec)) { mine = 1 }
         inrec && /^==[0-9]+== *$/ { if (mine) m++; else o++; inrec = 0 }
         END { print m + 0, o + 0 }' "$1"
 }
@@ -218,15 +220,15 @@ run_valgrind() {
 
 # ---- LeakSanitizer -------------------------------------------------------------------------------------
 
-# Direct/indirect leak reports with and without a frame in the crate's own src/, and the leaked bytes:
-# "mine other bytes".
+# Direct/indirect leak reports with and without a frame in the exercise's code (as vg_records), and the
+# leaked bytes: "mine other bytes".
 # Usage: lsan_summary CRATE_DIR LOG...
 lsan_summary() {
     local crate=$1
     shift
-    awk -v src="$crate/src/" '
+    awk -v src="$crate/src/" -v spec="/tests/$(basename "$crate" | tr - _).rs" '
         /^(Direct|Indirect) leak of / { if (inrec) { if (mine) m++; else o++ } inrec = 1; mine = 0; next }
-        inrec && index($0, src) { mine = 1 }
+        inrec && (index($0, src) || index($0, spec)) { mine = 1 }
         /^SUMMARY: LeakSanitizer: / { b += $3 }
         END { if (inrec) { if (mine) m++; else o++ } print m + 0, o + 0, b + 0 }' "$@"
 }
@@ -551,7 +553,8 @@ leave behind on purpose; we chose suppressions over a leaklab-free build of the 
 leaklab (`prop_assert_no_leaks!`, the `#[global_allocator]`) and cannot be compiled without it, and because
 suppressions keep valgrind on the very binary whose leaklab verdict is compared. Second, each definite or
 indirect loss record is attributed: a record whose allocation stack (40 frames, full paths) passes through
-the exercise crate's own `src/` counts as the exercise's leak; any other is counted under *elsewhere*. A
+the exercise crate's own `src/`, or its spec (a value the spec made and the exercise leaked, such as the
+`Rc` a callback captured), counts as the exercise's leak; any other is counted under *elsewhere*. A
 starter agrees only if valgrind finds a leak in the exercise's own code; a solution agrees only if valgrind
 finds nothing definite or indirect at all.
 EOF
