@@ -80,13 +80,22 @@ pub struct Run {
     pub elapsed: Duration,
 }
 
-/// Why grading could not start: a build failed or a tool is missing.
+/// Why grading could not start. The message says what to do.
 #[derive(Debug)]
-pub struct GradeError(pub String);
+pub enum GradeError {
+    /// The code does not compile: cargo's messages, for the learner to act on.
+    Compile(String),
+    /// A tool the workshop needs is missing (cargo, a C compiler): not the learner's code.
+    Tool(String),
+    /// Anything else that stopped grading: a temporary directory, a test binary that would not start.
+    Other(String),
+}
 
 impl fmt::Display for GradeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            GradeError::Compile(m) | GradeError::Tool(m) | GradeError::Other(m) => f.write_str(m),
+        }
     }
 }
 
@@ -135,18 +144,16 @@ pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, Sp
         cmd.args(["-p", p]);
     }
     let out = cmd.stderr(Stdio::piped()).output().map_err(|e| {
-        GradeError(format!(
+        GradeError::Tool(format!(
             "could not run cargo ({e}); is the Rust toolchain installed? See the README"
         ))
     })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let hint = if stderr.contains("linker `cc` not found") || stderr.contains("failed to find tool") {
-            "\nThe C exercises need a C compiler: install gcc (Debian/Ubuntu: apt-get install gcc)."
-        } else {
-            ""
-        };
-        return Err(GradeError(format!("the code does not compile yet:\n{stderr}{hint}")));
+        return Err(missing_c_compiler(&stderr).map_or_else(
+            || GradeError::Compile(format!("the code does not compile yet:\n{stderr}")),
+            GradeError::Tool,
+        ));
     }
     let mut binaries = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -168,12 +175,26 @@ pub fn build_specs(root: &Path, packages: &[&str]) -> Result<BTreeMap<String, Sp
     }
     for p in packages {
         if !binaries.contains_key(*p) {
-            return Err(GradeError(format!(
+            return Err(GradeError::Other(format!(
                 "cargo built no `spec` test for package `{p}`; check its Cargo.toml"
             )));
         }
     }
     Ok(binaries)
+}
+
+/// When a build failed because there is no C compiler (the `cc` crate found none, or rustc found no
+/// linker), one message saying so and what to install, instead of cargo's pages of build-script output.
+fn missing_c_compiler(stderr: &str) -> Option<String> {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("failed to find tool") || l.contains("linker `cc` not found"))?;
+    Some(format!(
+        "a C compiler is needed and none was found: install gcc (Debian/Ubuntu: sudo apt-get install gcc; \
+         Fedora: sudo dnf install gcc; macOS: xcode-select --install), or point CC at one, then run the \
+         workshop again. Your code is not the problem.\n  (cargo said: {line})"
+    ))
 }
 
 /// The package name in a cargo package id (`path+file:///…/x#name@0.1.0` or `…#0.1.0` for a dir named x).
@@ -189,10 +210,11 @@ fn package_name(id: &str) -> Option<String> {
 pub fn run_spec(spec: &Spec, timeout: Duration) -> Result<Run, GradeError> {
     let binary = spec.binary.as_path();
     let scratch =
-        tempfile::tempdir().map_err(|e| GradeError(format!("could not create a temporary directory: {e}")))?;
+        tempfile::tempdir().map_err(|e| GradeError::Other(format!("could not create a temporary directory: {e}")))?;
     let reports = scratch.path().join("reports");
     let log_path = scratch.path().join("output.txt");
-    let log = std::fs::File::create(&log_path).map_err(|e| GradeError(format!("{}: {e}", log_path.display())))?;
+    let log =
+        std::fs::File::create(&log_path).map_err(|e| GradeError::Other(format!("{}: {e}", log_path.display())))?;
     let start = Instant::now();
     let mut child = Command::new(binary)
         .current_dir(&spec.dir)
@@ -201,14 +223,14 @@ pub fn run_spec(spec: &Spec, timeout: Duration) -> Result<Run, GradeError> {
         .env("CARGO_MANIFEST_DIR", &spec.dir)
         .env(leaklab::REPORT_DIR_ENV, &reports)
         .env("RUST_BACKTRACE", "0")
-        .stdout(log.try_clone().map_err(|e| GradeError(e.to_string()))?)
+        .stdout(log.try_clone().map_err(|e| GradeError::Other(e.to_string()))?)
         .stderr(log)
         .stdin(Stdio::null())
         .process_group(0)
         .spawn()
-        .map_err(|e| GradeError(format!("could not start {}: {e}", binary.display())))?;
+        .map_err(|e| GradeError::Other(format!("could not start {}: {e}", binary.display())))?;
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| GradeError(e.to_string()))? {
+        if let Some(status) = child.try_wait().map_err(|e| GradeError::Other(e.to_string()))? {
             break Some(status);
         }
         if start.elapsed() > timeout {
@@ -361,6 +383,26 @@ mod tests {
         assert_eq!(last_leak(dir.path()).unwrap().leaked_bytes(), 5);
         std::fs::write(dir.path().join("leaklab-1.jsonl"), line("clean", 0)).unwrap();
         assert_eq!(last_leak(dir.path()), None);
+    }
+
+    #[test]
+    fn a_missing_c_compiler_is_one_clear_message_and_a_compile_error_is_not_one() {
+        let cc = "error: failed to run custom build command for `c-library-wrapper v0.1.0`\n  --- stdout\n  CC = None\n  \
+                  --- stderr\n  error occurred in cc-rs: failed to find tool \"cc\": No such file or directory (os error 2)\n";
+        let message = missing_c_compiler(cc).expect("recognised");
+        assert!(
+            message.starts_with("a C compiler is needed and none was found: install gcc"),
+            "{message}"
+        );
+        assert!(message.contains("failed to find tool \"cc\""), "{message}");
+        assert!(
+            !message.contains("CC = None"),
+            "the build script's noise is left out: {message}"
+        );
+        let linker = "error: linker `cc` not found\n  |\n  = note: No such file or directory (os error 2)\n";
+        assert!(missing_c_compiler(linker).is_some());
+        let learner = "error[E0382]: borrow of moved value: `h`\n --> src/lib.rs:3:5\n";
+        assert_eq!(missing_c_compiler(learner), None);
     }
 
     #[test]

@@ -239,7 +239,9 @@ fn grade_and_show(w: &mut Workshop, i: usize, timeout: Duration) -> Result<Strin
     println!("  edit: {}", w.relative(&e.edit_path()).display());
     println!("{DIM}  grading with `cargo test -p {}` ...{DIM:#}", e.package());
     let (status, outcome, body) = match grade::build_specs(&w.root, &[e.package()]) {
-        Err(err) => ("build-error".to_owned(), None, err.to_string()),
+        Err(err @ grade::GradeError::Compile(_)) => ("build-error".to_owned(), None, err.to_string()),
+        // A missing tool is not the learner's doing: say what to install, and record nothing.
+        Err(err) => return Err(err.to_string()),
         Ok(binaries) => {
             let run = grade::run_spec(&binaries[e.package()], timeout).map_err(|e| e.to_string())?;
             let body = match &run.outcome {
