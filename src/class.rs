@@ -329,10 +329,11 @@ impl Class {
             for e in stuck.iter().take(5) {
                 let _ = write!(
                     h,
-                    "<li><b>{}</b> {} — {} learner(s)</li>",
+                    "<li><b>{}</b> {} — {} {}</li>",
                     html(&e.id),
                     html(&e.title),
-                    e.stuck_here
+                    e.stuck_here,
+                    if e.stuck_here == 1 { "learner" } else { "learners" }
                 );
             }
             h.push_str("</ol>");
