@@ -9,10 +9,8 @@
 #[allow(dead_code, reason = "shared with the runner's tests, which use all of it")]
 mod scratch;
 
-use scratch::{STARTER_FILE, Workshop};
-use std::io::{BufRead, BufReader};
+use scratch::{STARTER_FILE, Screen, Workshop};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const SAVES: usize = 6;
@@ -25,21 +23,11 @@ fn main() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("the runner starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("piped stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let wait_for = |needle: &str| loop {
-        match rx.recv_timeout(Duration::from_secs(300)) {
-            Ok(line) if line.contains(needle) => return,
-            Ok(_) => {}
-            Err(e) => panic!("`{needle}` did not appear: {e}"),
-        }
+    let screen = Screen::new(child.stdout.take().expect("piped stdout"));
+    let wait_for = |needle: &str| {
+        screen
+            .wait_for(needle, Duration::from_secs(300))
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     // Warm-up: the first grading builds leaklab, proptest and the spec.
     wait_for("watching");

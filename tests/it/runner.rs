@@ -1,14 +1,13 @@
 //! The runner driven as a learner drives it, on a temporary git copy of a one-exercise workshop: screens,
 //! reset, watch, the results schema, and how runs that hang, crash or fail are classified.
 
-use crate::scratch::{EXERCISE, STARTER_FILE, Workshop};
+use crate::scratch::{EXERCISE, STARTER_FILE, Screen, Workshop};
 use leaklab_workshop::grade::{self, Outcome};
 use leaklab_workshop::results::{RESULTS_SCHEMA, Results};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn the_screens_a_learner_sees() {
@@ -135,28 +134,8 @@ fn watch_in_a_terminal_takes_single_keys_and_notices_a_save() {
         .stderr(pty.stdio())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let screen = pty.master.try_clone().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(screen).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
-                break;
-            }
-        }
-    });
-    let wait_for = |needle: &str, limit: Duration| -> Result<Instant, String> {
-        let deadline = Instant::now() + limit;
-        let mut seen = String::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return Ok(Instant::now()),
-                Ok(line) => seen.push_str(&format!("{line}\n")),
-                Err(_) => break,
-            }
-        }
-        Err(format!("`{needle}` did not appear within {limit:?}; output:\n{seen}"))
-    };
+    let screen = Screen::new(pty.master.try_clone().unwrap());
+    let wait_for = |needle: &str, limit: Duration| screen.wait_for(needle, limit);
     let mut keyboard = pty.master.try_clone().unwrap();
     let result = (|| {
         wait_for("verdict: leaking", Duration::from_secs(240))?;

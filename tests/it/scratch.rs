@@ -2,8 +2,11 @@
 //! leaklab and exercise 01 (starter, solution, spec). Shared by the runner's tests and the save-to-verdict
 //! benchmark (`benches/save_to_verdict.rs` includes this file).
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The one exercise in the copy.
 pub const EXERCISE: &str = "01-forgotten-guard";
@@ -132,5 +135,40 @@ impl Workshop {
             String::from_utf8_lossy(&out.stderr)
         );
         stdout
+    }
+}
+
+/// What the runner prints, line by line as it comes (from a pipe or a pseudo-terminal), to wait for.
+pub struct Screen {
+    lines: mpsc::Receiver<String>,
+}
+
+impl Screen {
+    /// Reads `output` on a thread of its own until it ends.
+    pub fn new(output: impl Read + Send + 'static) -> Screen {
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(output).lines().map_while(Result::ok) {
+                // A terminal ends lines with "\r\n".
+                if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
+                    break;
+                }
+            }
+        });
+        Screen { lines }
+    }
+
+    /// Waits for a line containing `needle` and returns when it came, or what was printed meanwhile.
+    pub fn wait_for(&self, needle: &str, limit: Duration) -> Result<Instant, String> {
+        let deadline = Instant::now() + limit;
+        let mut seen = String::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Ok(Instant::now()),
+                Ok(line) => seen.push_str(&format!("{line}\n")),
+                Err(_) => break,
+            }
+        }
+        Err(format!("`{needle}` did not appear within {limit:?}; output:\n{seen}"))
     }
 }
