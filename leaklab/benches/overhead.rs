@@ -187,8 +187,13 @@ fn main() {
         t.as_nanos() as f64 / sites_n as f64
     };
     println!(
-        "  sites on: about {:.0} ns per allocation+free ({ratio:.0}x System's {system_ns:.1} ns)",
-        ratio * system_ns
+        "  sites on: about {:.0} ns per allocation+free ({ratio:.0}x System's {system_ns:.1} ns), {}",
+        ratio * system_ns,
+        if leaklab::sites_walk_frame_pointers() {
+            "walking frame pointers"
+        } else {
+            "with the DWARF unwinder"
+        }
     );
     println!("reference (not leaklab): System + one global atomic counter");
     compare(

@@ -195,6 +195,7 @@ mod os;
 mod region;
 mod report;
 mod sites;
+mod unwind;
 mod valgrind;
 
 pub use alloc::{HEADER_BYTES, LeakLab, leaklab_calloc, leaklab_free, leaklab_malloc, leaklab_realloc};
@@ -238,6 +239,13 @@ pub fn exclusive<R>(f: impl FnOnce() -> R) -> R {
 /// ```
 pub fn growth<R>(iterations: usize, op: impl FnMut() -> R) -> Growth {
     Region::new().growth(iterations, op)
+}
+
+/// Whether this build captures allocation sites ([`Region::sites`]) by walking frame pointers, the quick
+/// way, rather than with the DWARF unwinder. True on x86-64 Linux when the program is compiled with
+/// `-C force-frame-pointers=yes`, as in this workspace's `.cargo/config.toml`.
+pub const fn sites_walk_frame_pointers() -> bool {
+    unwind::uses_frame_pointers()
 }
 
 /// Checks a closure with [`check`] and panics with the report when it leaked.

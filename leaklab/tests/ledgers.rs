@@ -233,15 +233,30 @@ fn child_double_free() {
     }
 }
 
+/// 16-byte aligned, like a leaklab block: the guard check has to tell.
+#[repr(C, align(16))]
+struct Aligned([u64; 8]);
+
 #[test]
 #[ignore = "run by a_foreign_pointer_aborts_with_a_clear_message in a child process"]
 fn child_foreign_free() {
     if std::env::var_os("LEAKLAB_CHILD").is_none() {
         return;
     }
-    let mut on_stack = [0u64; 8];
+    let mut on_stack = Aligned([0; 8]);
     // SAFETY: deliberately wrong: a stack pointer is not a leaklab block; leaklab must abort.
-    unsafe { leaklab::leaklab_free(on_stack.as_mut_ptr().add(4).cast()) };
+    unsafe { leaklab::leaklab_free(on_stack.0.as_mut_ptr().add(4).cast()) };
+}
+
+#[test]
+#[ignore = "run by a_foreign_pointer_aborts_with_a_clear_message in a child process"]
+fn child_misaligned_free() {
+    if std::env::var_os("LEAKLAB_CHILD").is_none() {
+        return;
+    }
+    let mut on_stack = Aligned([0; 8]);
+    // SAFETY: deliberately wrong: a pointer no allocator returns (8 bytes off 16-byte alignment).
+    unsafe { leaklab::leaklab_free(on_stack.0.as_mut_ptr().add(5).cast()) };
 }
 
 #[test]
@@ -256,10 +271,12 @@ fn double_free_of_a_c_block_aborts_with_a_clear_message() {
 
 #[test]
 fn a_foreign_pointer_aborts_with_a_clear_message() {
-    let (stderr, status) = run_child("child_foreign_free");
-    assert!(!status.success());
-    assert!(
-        stderr.contains("leaklab_free was given a pointer not allocated by leaklab"),
-        "{stderr}"
-    );
+    for child in ["child_foreign_free", "child_misaligned_free"] {
+        let (stderr, status) = run_child(child);
+        assert!(!status.success(), "{child}");
+        assert!(
+            stderr.contains("leaklab_free was given a pointer not allocated by leaklab"),
+            "{child}: {stderr}"
+        );
+    }
 }

@@ -51,7 +51,7 @@ const VARIANTS: [Variant; 6] = [
         name: "leaklab+sites",
         exe: env!("CARGO_BIN_EXE_peer-leaklab"),
         args: &["--sites"],
-        divisor: 100,
+        divisor: 10,
     },
     Variant {
         name: "header only (ref)",
@@ -95,6 +95,7 @@ fn machine() {
     println!("machine: {cores} cores, {cpu}");
     println!("toolchain: {}", first_line("rustc", &["-V"]));
     println!("date: {}", first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
+    println!("{}", sites_capture());
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -141,8 +142,13 @@ fn timings(n: usize, rounds: usize) -> BTreeMap<(&'static str, &'static str), f6
 fn print_timings(t: &BTreeMap<(&str, &str), f64>, n: usize, rounds: usize) {
     println!();
     println!(
-        "time per operation (ratio to System); n = {n} ({} for dhat-rs and leaklab+sites), median of {rounds} rounds",
-        n / 100
+        "time per operation (ratio to System); n = {n} ({}), median of {rounds} rounds",
+        VARIANTS
+            .iter()
+            .filter(|v| v.divisor > 1)
+            .map(|v| format!("{} for {}", n / v.divisor, v.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     print!("{:<38}", "workload");
     for v in &VARIANTS {
@@ -447,4 +453,13 @@ fn main() {
     memory(blocks, if quick { 1 } else { 3 });
     let v = if quick { None } else { verdict(5) };
     print_targets(&t, v);
+}
+
+/// How this build captures allocation sites, which decides what sites cost.
+fn sites_capture() -> &'static str {
+    if leaklab::sites_walk_frame_pointers() {
+        "sites captured by walking frame pointers (-C force-frame-pointers=yes)"
+    } else {
+        "sites captured with the DWARF unwinder (no -C force-frame-pointers: a RUSTFLAGS variable replaces the workspace's flags)"
+    }
 }
