@@ -449,28 +449,23 @@ unsafe fn alloc_sited(
 #[cold]
 #[inline(never)]
 unsafe fn record_site(user: *mut u8, tag: u32, inherit: *const SiteRecord) {
-    // SAFETY: per the contract the record's room is valid for writes and 16-byte aligned.
+    // SAFETY: per the contract the record's room is valid for writes and 16-byte aligned; its fields are
+    // written one by one (the frames in place: copying them through the stack cost a tenth of a sited
+    // allocation) and all of them before the record is linked.
     unsafe {
         let record = user.sub(HEADER + SITE_BYTES).cast::<SiteRecord>();
-        record.write(SiteRecord {
-            frames: if inherit.is_null() {
-                capture_frames()
-            } else {
-                (*inherit).frames
-            },
-            next: AtomicPtr::new(ptr::null_mut()),
-            prev: AtomicPtr::new(ptr::null_mut()),
-            linked: AtomicBool::new(false),
-        });
+        let frames = ptr::addr_of_mut!((*record).frames);
+        if inherit.is_null() {
+            frames.write([0; SITE_FRAMES]);
+            crate::unwind::capture(&mut *frames);
+        } else {
+            frames.write((*inherit).frames);
+        }
+        ptr::addr_of_mut!((*record).next).write(AtomicPtr::new(ptr::null_mut()));
+        ptr::addr_of_mut!((*record).prev).write(AtomicPtr::new(ptr::null_mut()));
+        ptr::addr_of_mut!((*record).linked).write(AtomicBool::new(false));
         link_site(tag, record);
     }
-}
-
-/// The return addresses of the current call stack, innermost first, without allocating.
-fn capture_frames() -> [usize; SITE_FRAMES] {
-    let mut frames = [0; SITE_FRAMES];
-    crate::unwind::capture(&mut frames);
-    frames
 }
 
 fn lock_sites(slot: &Slot) {

@@ -101,8 +101,9 @@ mod frame_pointers {
         // SAFETY: copies the frame-pointer register into a variable; touches no memory and no flags.
         unsafe { std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags)) };
         // The address of a local of this frame: at or above the stack pointer, so every frame the walk
-        // may read lies between it and `high`.
-        let here = ptr::addr_of!(fp) as usize;
+        // may read lies between it and `high`. (A local of its own, so that `fp` can stay in a register.)
+        let marker = 0u8;
+        let here = ptr::addr_of!(marker) as usize;
         if !(low..high).contains(&here) {
             return None;
         }
