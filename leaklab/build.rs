@@ -3,9 +3,9 @@
 //! - Where `leaklab.h` is: with `links = "leaklab"` in Cargo.toml, cargo hands the `include` value below to
 //!   every direct dependent's build script as `DEP_LEAKLAB_INCLUDE`, so C code compiled there with the `cc`
 //!   crate can `#include "leaklab.h"` wherever the crates live.
-//! - Whether the program is built with frame pointers (`-C force-frame-pointers` in the flags cargo passes
-//!   to every crate): then allocation sites are captured by walking them (`cfg(leaklab_frame_pointers)`,
-//!   see src/unwind.rs), otherwise with the slower DWARF unwinder.
+//! - Whether allocation sites can be captured by walking frame pointers (`cfg(leaklab_frame_pointers)`, see
+//!   src/unwind.rs): on x86-64 Linux, when the program is built with `-C force-frame-pointers` (in the flags
+//!   cargo passes to every crate). Otherwise sites use the slower DWARF unwinder.
 
 fn main() {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -16,7 +16,9 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(leaklab_frame_pointers)");
     println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
-    if forces_frame_pointers(flags.split('\x1f')) {
+    let target = |key: &str| std::env::var(key).unwrap_or_default();
+    let walkable = target("CARGO_CFG_TARGET_ARCH") == "x86_64" && target("CARGO_CFG_TARGET_OS") == "linux";
+    if walkable && forces_frame_pointers(flags.split('\x1f')) {
         println!("cargo::rustc-cfg=leaklab_frame_pointers");
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Two ways, chosen when leaklab is compiled:
 //!
-//! - **Frame pointers** (x86-64 Linux, when leaklab's build script finds `-C force-frame-pointers` in the
-//!   flags cargo compiles with, as this workspace's `.cargo/config.toml` sets). Every function that calls
+//! - **Frame pointers** (`cfg(leaklab_frame_pointers)`: x86-64 Linux, when leaklab's build script finds
+//!   `-C force-frame-pointers` in the flags cargo compiles with, as this workspace's `.cargo/config.toml`
+//!   sets). Every function that calls
 //!   another then keeps its caller's frame pointer and its return address side by side on the stack, so the
 //!   walk is two loads per frame, each checked to lie on this thread's stack. The standard library ships
 //!   with frame pointers in all its non-leaf functions, so the chain also runs through `std`.
@@ -18,7 +19,7 @@
 /// Fills `frames` with return addresses of the current call stack, innermost first; returns how many.
 #[inline(never)]
 pub(crate) fn capture(frames: &mut [usize]) -> usize {
-    #[cfg(all(leaklab_frame_pointers, target_arch = "x86_64", target_os = "linux"))]
+    #[cfg(leaklab_frame_pointers)]
     if let Some(n) = frame_pointers::walk(frames).filter(|&n| n > 0) {
         return n;
     }
@@ -48,10 +49,10 @@ fn dwarf(frames: &mut [usize]) -> usize {
 
 /// Whether [`capture`] walks frame pointers in this build.
 pub(crate) const fn uses_frame_pointers() -> bool {
-    cfg!(all(leaklab_frame_pointers, target_arch = "x86_64", target_os = "linux"))
+    cfg!(leaklab_frame_pointers)
 }
 
-#[cfg(all(leaklab_frame_pointers, target_arch = "x86_64", target_os = "linux"))]
+#[cfg(leaklab_frame_pointers)]
 mod frame_pointers {
     use std::cell::Cell;
     use std::mem::MaybeUninit;

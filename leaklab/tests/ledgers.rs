@@ -233,30 +233,30 @@ fn child_double_free() {
     }
 }
 
-/// 16-byte aligned, like a leaklab block: the guard check has to tell.
-#[repr(C, align(16))]
-struct Aligned([u64; 8]);
+/// Hands `leaklab_free` a pointer into a 16-byte aligned stack buffer, `bytes` past its start, and must not
+/// return: leaklab aborts. (In the parent process it does nothing.)
+fn free_a_stack_pointer(bytes: usize) {
+    /// 16-byte aligned, like a leaklab block.
+    #[repr(C, align(16))]
+    struct Aligned([u8; 64]);
+    if std::env::var_os("LEAKLAB_CHILD").is_none() {
+        return;
+    }
+    let mut on_stack = Aligned([0; 64]);
+    // SAFETY: deliberately wrong: a stack pointer is not a leaklab block; leaklab must abort.
+    unsafe { leaklab::leaklab_free(on_stack.0.as_mut_ptr().add(bytes).cast()) };
+}
 
 #[test]
 #[ignore = "run by a_foreign_pointer_aborts_with_a_clear_message in a child process"]
 fn child_foreign_free() {
-    if std::env::var_os("LEAKLAB_CHILD").is_none() {
-        return;
-    }
-    let mut on_stack = Aligned([0; 8]);
-    // SAFETY: deliberately wrong: a stack pointer is not a leaklab block; leaklab must abort.
-    unsafe { leaklab::leaklab_free(on_stack.0.as_mut_ptr().add(4).cast()) };
+    free_a_stack_pointer(32); // aligned like a leaklab block: the guard check has to tell
 }
 
 #[test]
 #[ignore = "run by a_foreign_pointer_aborts_with_a_clear_message in a child process"]
 fn child_misaligned_free() {
-    if std::env::var_os("LEAKLAB_CHILD").is_none() {
-        return;
-    }
-    let mut on_stack = Aligned([0; 8]);
-    // SAFETY: deliberately wrong: a pointer no allocator returns (8 bytes off 16-byte alignment).
-    unsafe { leaklab::leaklab_free(on_stack.0.as_mut_ptr().add(5).cast()) };
+    free_a_stack_pointer(40); // 8 bytes off 16-byte alignment: no allocator returns it
 }
 
 #[test]
